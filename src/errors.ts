@@ -1,0 +1,25 @@
+import type { ReasonCode } from './telemetry/reason-codes.js';
+
+/**
+ * A failure that knows its reason code. The update boundary turns it into the update's outcome;
+ * `detail` is a fixed, non-personal explanation safe for spans and logs.
+ */
+export class TracegramError extends Error {
+  override readonly name: string = 'TracegramError';
+  readonly reasonCode: ReasonCode;
+  readonly detail: string | undefined;
+
+  constructor(reasonCode: ReasonCode, message: string, options: { cause?: unknown; detail?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reasonCode = reasonCode;
+    this.detail = options.detail;
+  }
+}
+
+/** The store failed (connection refused, query error, timeout): reason DB_ERROR. */
+export class StoreError extends TracegramError {
+  override readonly name = 'StoreError';
+  constructor(message: string, options: { cause?: unknown; detail?: string } = {}) {
+    super('DB_ERROR', message, options);
+  }
+}
