@@ -33,23 +33,23 @@ export const ATTR = {
   /** A short, fixed explanation of a rejection (never user input). */
   REASON_DETAIL: 'tracegram.reason_detail',
   SILENT: 'tracegram.silent',
+  /** Seconds since the pressed message was sent (-1: unknown). */
+  MESSAGE_AGE: 'tracegram.message.age_s',
+  /** Length of a text the user sent; the text itself never enters telemetry. */
+  MESSAGE_LENGTH: 'tracegram.message.length',
+  /** Which engine served a store query: `pg` or `pglite` (both report db.system.name=postgresql). */
+  STORE_ENGINE: 'tracegram.store.engine',
   BOTAPI_METHOD: 'tracegram.botapi.method',
   BOTAPI_OK: 'tracegram.botapi.ok',
   BOTAPI_ERROR_CODE: 'tracegram.botapi.error_code',
   BOTAPI_RETRY_AFTER: 'tracegram.botapi.retry_after',
 } as const;
 
-/** Semantic-convention keys that are still "incubating" (not exported by the stable entry point). */
+/** Incubating semantic-convention keys, copied here as the semconv package advises; stable ones are imported. */
 export const SEMCONV = {
   MESSAGING_SYSTEM: 'messaging.system',
   MESSAGING_OPERATION_TYPE: 'messaging.operation.type',
   MESSAGING_MESSAGE_ID: 'messaging.message.id',
-  DB_SYSTEM_NAME: 'db.system.name',
-  DB_OPERATION_NAME: 'db.operation.name',
-  DB_COLLECTION_NAME: 'db.collection.name',
-  DB_NAMESPACE: 'db.namespace',
-  DEPLOYMENT_ENVIRONMENT_NAME: 'deployment.environment.name',
-  SERVICE_INSTANCE_ID: 'service.instance.id',
 } as const;
 
 export const MESSAGING_SYSTEM_TELEGRAM = 'telegram';
@@ -135,6 +135,7 @@ export const EVENT = {
   TELEMETRY_ERROR: 'TELEMETRY_ERROR',
   APP_STARTING: 'APP_STARTING',
   APP_READY: 'APP_READY',
+  APP_START_FAILED: 'APP_START_FAILED',
   APP_STOPPING: 'APP_STOPPING',
   APP_STOPPED: 'APP_STOPPED',
   CONFIG_INVALID: 'CONFIG_INVALID',

@@ -23,7 +23,11 @@ export interface InSpanOptions {
 /**
  * Runs `fn` inside an active child span that always ends; a throw marks the span failed and is rethrown.
  */
-export async function inSpan<T>(name: string, options: InSpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  options: InSpanOptions,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   return tracer.startActiveSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} },

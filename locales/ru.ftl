@@ -1,0 +1,53 @@
+menu-title = Что создадим? Выберите категорию.
+category-image = 🖼 Картинки
+category-video = 🎬 Видео
+category-audio = 🎵 Аудио
+button-balance = 💰 Баланс
+button-history = 🕘 История
+button-help = ❓ Помощь
+button-back = ⬅️ Назад
+button-cancel = ✖️ Отмена
+button-open-params = ⚙️ Параметры
+button-params-done = ➡️ Далее
+category-pick-title = { $category }: выберите модель. Цены в кредитах за генерацию.
+model-button = { $title } · { $price } кр
+model-pick-title = { $title } — { $price } кредитов за генерацию.
+    { $description }
+model-flux-pro-description = Фотореалистичные изображения с высокой детализацией.
+model-sdxl-description = Быстрые изображения в нескольких стилях.
+model-veo-fast-description = Короткие видео по текстовому описанию.
+model-kling-description = Видео с плавным движением.
+model-suno-description = Песни и музыка по текстовому описанию.
+params-title = { $title }: параметры
+params-prompt-missing = ✍️ Отправьте описание сообщением (до { $max } символов).
+params-prompt = Описание: { $prompt }
+params-option = { $name }: { $value }
+option-aspect = Соотношение сторон
+option-style = Стиль
+option-duration = Длительность
+option-length = Длина
+confirm-title = Проверьте заказ: { $title }, { $price } кредитов.
+confirm-generate-soon = Генерация скоро откроется: оплата и кнопка «Создать» появятся в следующем выпуске.
+help-text = Tracegram создаёт картинки, видео и аудио с помощью ИИ-моделей.
+    /start — главное меню
+    /help — эта справка
+    Выберите категорию, модель, отправьте описание, задайте параметры и подтвердите.
+balance-not-open = Баланс пока не открыт: пополнение через Telegram появится в следующем выпуске.
+history-not-open = История пока не открыта: она появится вместе с генерациями в следующем выпуске.
+text-outside-form = Пользуйтесь кнопками или отправьте /start для главного меню.
+unknown-command = Такой команды нет. Отправьте /start для главного меню.
+nothing-to-cancel = Нечего отменять.
+option-unchanged = Уже выбрано.
+prompt-empty = Описание пустое: напишите, что нужно создать.
+prompt-too-long = Описание слишком длинное: не больше { $max } символов.
+prompt-required = Сначала отправьте описание.
+reply-noop = Ничего не изменилось.
+reply-passive = Бот перезапускается, попробуйте через несколько секунд.
+reply-unknown-action = Кнопка не распознана. Отправьте /start для нового меню.
+reply-state-mismatch = Эта кнопка устарела. Используйте последнее сообщение или отправьте /start.
+reply-expired = Сообщение слишком старое. Отправьте /start для нового меню.
+reply-validation-failed = Это значение здесь недопустимо.
+reply-rate-limit = Слишком много запросов, подождите минуту.
+reply-downstream-timeout = Сервис отвечает медленно, попробуйте ещё раз.
+reply-db-error = Не удалось сохранить ваш прогресс, попробуйте через минуту.
+reply-internal-error = Что-то пошло не так на нашей стороне. Попробуйте ещё раз; если повторится, сообщите в поддержку код: { $cid }

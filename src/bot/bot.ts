@@ -1,0 +1,72 @@
+import { I18n } from '@grammyjs/i18n';
+import { Bot, type StorageAdapter, session } from 'grammy';
+import { botApiTracing } from '../telemetry/botapi-tracing.js';
+import { EVENT } from '../telemetry/conventions.js';
+import { UpdateTelemetry, type UpdateTelemetryDeps } from '../telemetry/update-telemetry.js';
+import { callbackGuard } from './callback-guard.js';
+import { type BotContext, initialSession, type SessionData } from './context.js';
+import { handleBotError } from './error-boundary.js';
+import { catalogue } from './features/catalogue.js';
+import { fallback } from './features/fallback.js';
+import { menu } from './features/menu.js';
+import { navigation } from './features/navigation.js';
+import { params } from './features/params.js';
+
+export const LOCALES_DIR = new URL('../../locales', import.meta.url).pathname;
+
+export interface BotDeps extends UpdateTelemetryDeps {
+  token: string;
+  apiRoot: string;
+  sessions: StorageAdapter<SessionData>;
+  /** Injected clock for message-age checks. */
+  now?: () => number;
+}
+
+/** The journeys, in order. Each is one composer; only this file knows the order. */
+export const FEATURES = [menu, catalogue, params, navigation] as const;
+
+export function createBot(deps: BotDeps): Bot<BotContext> {
+  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot } });
+  bot.api.config.use(botApiTracing(deps));
+
+  // The root span opens before anything else runs and ends after everything, errors included.
+  bot.use(async (ctx, next) => {
+    const telemetry = new UpdateTelemetry(ctx.update, deps);
+    ctx.telemetry = telemetry;
+    ctx.log = deps.logger;
+    try {
+      await telemetry.run(async () => {
+        deps.logger.info(
+          {
+            event: EVENT.UPDATE_RECEIVED,
+            update_id: ctx.update.update_id,
+            update_type: telemetry.updateType,
+          },
+          'update received',
+        );
+        await next();
+      });
+    } catch (error) {
+      telemetry.fail(error);
+      throw error;
+    } finally {
+      telemetry.end();
+    }
+  });
+
+  const i18n = new I18n<BotContext>({
+    defaultLocale: 'en',
+    directory: LOCALES_DIR,
+    fluentBundleOptions: { useIsolating: false },
+  });
+
+  bot.errorBoundary(
+    handleBotError,
+    i18n,
+    session({ initial: initialSession, storage: deps.sessions }),
+    callbackGuard(deps.now),
+    ...FEATURES,
+    fallback,
+  );
+  return bot;
+}

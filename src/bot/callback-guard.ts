@@ -1,0 +1,62 @@
+import type { MiddlewareFn } from 'grammy';
+import { ATTR, EVENT } from '../telemetry/conventions.js';
+import { decodeCallbackData } from '../ui/callback-data.js';
+import type { BotContext } from './context.js';
+import { rejectUpdate } from './screen.js';
+
+/** Telegram stops letting bots edit messages after 48 hours; a button older than that cannot work. */
+export const MESSAGE_MAX_AGE_SECONDS = 48 * 60 * 60;
+
+/**
+ * The first stage of every button press: decode the data against the registry, then check that the
+ * message is recent and is the chat's live one on the screen the button belongs to. Only then do
+ * features see the press (as `ctx.action`). Every callback query is answered, whatever happens next.
+ */
+export function callbackGuard(now: () => number = () => Date.now()): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    const query = ctx.callbackQuery;
+    if (!query) return next();
+
+    let answered = false;
+    ctx.api.config.use((prev, method, payload, signal) => {
+      if (method === 'answerCallbackQuery') {
+        answered = true;
+        ctx.log.info(
+          { event: EVENT.ANSWER_CALLBACK_QUERY, has_text: 'text' in payload },
+          'callback answered',
+        );
+      }
+      return prev(method, payload, signal);
+    });
+
+    const decoded = decodeCallbackData(query.data);
+    const message = query.message;
+    const ageSeconds = message && message.date > 0 ? Math.floor(now() / 1000) - message.date : undefined;
+    ctx.telemetry.received(EVENT.CALLBACK_RECEIVED, {
+      ...(decoded.ok
+        ? { [ATTR.BUTTON_ID]: decoded.action.button, [ATTR.SCREEN_ID]: decoded.action.screen }
+        : {}),
+      [ATTR.MESSAGE_AGE]: ageSeconds ?? -1,
+    });
+
+    if (!decoded.ok) return rejectUpdate(ctx, 'UNKNOWN_ACTION', decoded.detail);
+    // An inaccessible message (date 0) is one Telegram no longer shows us: too old by definition.
+    if (ageSeconds === undefined || ageSeconds > MESSAGE_MAX_AGE_SECONDS) {
+      return rejectUpdate(ctx, 'EXPIRED_MESSAGE', 'message older than 48 h');
+    }
+    if (message?.message_id !== ctx.session.liveMessageId) {
+      return rejectUpdate(ctx, 'STATE_MISMATCH', 'button on a message that is not the live one');
+    }
+    if (decoded.action.screen !== ctx.session.screen) {
+      return rejectUpdate(
+        ctx,
+        'STATE_MISMATCH',
+        `button of ${decoded.action.screen}, chat is on ${ctx.session.screen}`,
+      );
+    }
+    ctx.action = decoded.action;
+    // A throw skips the line below on purpose: the error boundary answers with the failure's own text.
+    await next();
+    if (!answered) await ctx.answerCallbackQuery();
+  };
+}

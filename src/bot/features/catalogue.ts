@@ -1,0 +1,32 @@
+import { defaultOptions, findModel, isCategory } from '../../catalogue/models.js';
+import { Feature } from '../buttons.js';
+import { rejectUpdate, showScreen } from '../screen.js';
+
+/** Category → models with prices → a model's card. */
+export const catalogue = new Feature('catalogue');
+
+catalogue.button('CATEGORY', async (ctx, action) => {
+  const category = action.args.category;
+  if (!isCategory(category)) return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown category');
+  ctx.session.category = category;
+  await showScreen(ctx, action.target, 'edit');
+  ctx.telemetry.accept();
+});
+
+catalogue.button('MODEL', async (ctx, action) => {
+  const model = findModel(action.args.model);
+  if (!model || model.category !== ctx.session.category) {
+    return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown model for this category');
+  }
+  ctx.session.model = model.id;
+  await showScreen(ctx, action.target, 'edit');
+  ctx.telemetry.accept();
+});
+
+catalogue.button('OPEN_PARAMS', async (ctx, action) => {
+  const model = findModel(ctx.session.model);
+  if (!model) return rejectUpdate(ctx, 'STATE_MISMATCH', 'no model chosen');
+  ctx.session.options = { ...defaultOptions(model), ...ctx.session.options };
+  await showScreen(ctx, action.target, 'edit');
+  ctx.telemetry.accept();
+});

@@ -1,0 +1,27 @@
+import { Composer } from 'grammy';
+import { EVENT } from '../../telemetry/conventions.js';
+import type { BotContext } from '../context.js';
+import { rejectUpdate } from '../screen.js';
+
+/**
+ * The last composer: whatever no journey took still ends with an outcome and, where a person wrote to us,
+ * a hint. Button presses never get here unhandled: the registry test proves each reaches its feature.
+ */
+export const fallback = new Composer<BotContext>();
+
+fallback.on('message', async (ctx) => {
+  ctx.telemetry.received(EVENT.MESSAGE_RECEIVED);
+  ctx.telemetry.routed('fallback', {}, EVENT.MESSAGE_RECEIVED);
+  if (ctx.message.text?.startsWith('/')) {
+    return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown command', ctx.t('unknown-command'));
+  }
+  await rejectUpdate(ctx, 'NOOP', 'message outside a form', ctx.t('text-outside-form'));
+});
+
+fallback.drop(
+  (ctx) => ctx.callbackQuery !== undefined,
+  (ctx) => {
+    ctx.telemetry.routed('fallback');
+    ctx.telemetry.reject('NOOP', `update type not handled: ${ctx.telemetry.updateType}`);
+  },
+);

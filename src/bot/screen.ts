@@ -1,0 +1,52 @@
+import { EVENT } from '../telemetry/conventions.js';
+import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
+import type { ScreenId } from '../ui/registry.js';
+import type { BotContext } from './context.js';
+import { VIEWS } from './views.js';
+
+/**
+ * Draws a screen and makes its message the live one. `edit` replaces the message whose button was pressed;
+ * `send` posts a new message and strips the keyboard from the previous live one, so it cannot be pressed.
+ */
+export async function showScreen(ctx: BotContext, screen: ScreenId, how: 'edit' | 'send'): Promise<void> {
+  const view = VIEWS[screen](ctx);
+  const pressed = ctx.callbackQuery?.message;
+  const liveMessageId = await ctx.telemetry.render(screen, async () => {
+    if (how === 'edit' && pressed) {
+      await ctx.editMessageText(view.text, { reply_markup: view.keyboard });
+      return pressed.message_id;
+    }
+    const previous = ctx.session.liveMessageId;
+    const sent = await ctx.reply(view.text, { reply_markup: view.keyboard });
+    if (previous !== undefined && ctx.chat) {
+      // Best effort: the Bot API span and BOTAPI_ERROR log already record a failure here.
+      await ctx.api.editMessageReplyMarkup(ctx.chat.id, previous).catch(() => undefined);
+    }
+    return sent.message_id;
+  });
+  ctx.session.screen = screen;
+  ctx.session.liveMessageId = liveMessageId;
+}
+
+/** The short text a user sees for a reason code, in their language. */
+export function reasonReply(ctx: BotContext, code: ReasonCode): string | undefined {
+  const key = REASON_CODES[code].reply;
+  return key ? ctx.t(key, { cid: ctx.telemetry.traceId }) : undefined;
+}
+
+/**
+ * Rejects the update with a reason code and tells the user why: a callback gets its answer (a toast),
+ * a message gets a reply. `text` overrides the reason's default wording with a more specific one.
+ */
+export async function rejectUpdate(
+  ctx: BotContext,
+  code: ReasonCode,
+  detail: string,
+  text?: string,
+): Promise<void> {
+  const isCallback = ctx.callbackQuery !== undefined;
+  ctx.telemetry.reject(code, detail, isCallback ? EVENT.CALLBACK_REJECTED : EVENT.MESSAGE_REJECTED);
+  const reply = text ?? reasonReply(ctx, code);
+  if (isCallback) await ctx.answerCallbackQuery(reply ? { text: reply } : undefined);
+  else if (reply) await ctx.reply(reply);
+}

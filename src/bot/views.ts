@@ -1,0 +1,143 @@
+import type { InlineKeyboard } from 'grammy';
+import { CATEGORIES, findModel, type Model, modelsIn } from '../catalogue/models.js';
+import { type ButtonSpec, buildKeyboard } from '../ui/keyboard.js';
+import type { ScreenId } from '../ui/registry.js';
+import type { BotContext } from './context.js';
+
+export interface View {
+  text: string;
+  keyboard: InlineKeyboard;
+}
+
+type Render = (ctx: BotContext) => View;
+
+/** One renderer per screen id; the Record type makes a missing screen a compile error. */
+export const VIEWS: Record<ScreenId, Render> = {
+  MAIN_MENU: (ctx) => ({
+    text: ctx.t('menu-title'),
+    keyboard: buildKeyboard('MAIN_MENU', [
+      CATEGORIES.map((category) => ({
+        button: 'CATEGORY',
+        label: ctx.t(`category-${category}`),
+        args: [category],
+      })),
+      [
+        { button: 'BALANCE', label: ctx.t('button-balance') },
+        { button: 'HISTORY', label: ctx.t('button-history') },
+      ],
+      [{ button: 'HELP', label: ctx.t('button-help') }],
+    ]),
+  }),
+
+  CATEGORY_PICK: (ctx) => {
+    const category = ctx.session.category ?? 'image';
+    return {
+      text: ctx.t('category-pick-title', { category: ctx.t(`category-${category}`) }),
+      keyboard: buildKeyboard('CATEGORY_PICK', [
+        ...modelsIn(category).map((model): ButtonSpec[] => [
+          {
+            button: 'MODEL',
+            label: ctx.t('model-button', { title: model.title, price: model.price }),
+            args: [model.id],
+          },
+        ]),
+        [{ button: 'BACK', label: ctx.t('button-back') }],
+      ]),
+    };
+  },
+
+  MODEL_PICK: (ctx) => {
+    const model = currentModel(ctx);
+    return {
+      text: ctx.t('model-pick-title', {
+        title: model.title,
+        price: model.price,
+        description: ctx.t(`model-${model.id}-description`),
+      }),
+      keyboard: buildKeyboard('MODEL_PICK', [
+        [{ button: 'OPEN_PARAMS', label: ctx.t('button-open-params') }],
+        [{ button: 'BACK', label: ctx.t('button-back') }],
+      ]),
+    };
+  },
+
+  PARAMS_FORM: (ctx) => {
+    const model = currentModel(ctx);
+    const optionRows = model.options.map((option): ButtonSpec[] =>
+      option.values.map((value) => ({
+        button: 'OPTION',
+        label: `${ctx.session.options[option.name] === value ? '✅ ' : ''}${option.labels[value] ?? value}`,
+        args: [option.name, value],
+      })),
+    );
+    return {
+      text: [
+        ctx.t('params-title', { title: model.title }),
+        ctx.session.prompt === undefined
+          ? ctx.t('params-prompt-missing', { max: model.promptMaxLength })
+          : ctx.t('params-prompt', { prompt: ctx.session.prompt }),
+        describeOptions(ctx, model),
+      ].join('\n\n'),
+      keyboard: buildKeyboard('PARAMS_FORM', [
+        ...optionRows,
+        [{ button: 'PARAMS_DONE', label: ctx.t('button-params-done') }],
+        [
+          { button: 'BACK', label: ctx.t('button-back') },
+          { button: 'CANCEL', label: ctx.t('button-cancel') },
+        ],
+      ]),
+    };
+  },
+
+  CONFIRM: (ctx) => {
+    const model = currentModel(ctx);
+    return {
+      text: [
+        ctx.t('confirm-title', { title: model.title, price: model.price }),
+        ctx.t('params-prompt', { prompt: ctx.session.prompt ?? '' }),
+        describeOptions(ctx, model),
+        ctx.t('confirm-generate-soon'),
+      ].join('\n\n'),
+      keyboard: buildKeyboard('CONFIRM', [
+        [
+          { button: 'BACK', label: ctx.t('button-back') },
+          { button: 'CANCEL', label: ctx.t('button-cancel') },
+        ],
+      ]),
+    };
+  },
+
+  HELP: (ctx) => ({
+    text: ctx.t('help-text'),
+    keyboard: buildKeyboard('HELP', [[{ button: 'BACK', label: ctx.t('button-back') }]]),
+  }),
+
+  BALANCE: (ctx) => ({
+    text: ctx.t('balance-not-open'),
+    keyboard: buildKeyboard('BALANCE', [[{ button: 'BACK', label: ctx.t('button-back') }]]),
+  }),
+
+  HISTORY: (ctx) => ({
+    text: ctx.t('history-not-open'),
+    keyboard: buildKeyboard('HISTORY', [[{ button: 'BACK', label: ctx.t('button-back') }]]),
+  }),
+};
+
+/** Screens past MODEL_PICK are only reachable with a model chosen; the session guarantees it. */
+function currentModel(ctx: BotContext): Model {
+  const model = findModel(ctx.session.model);
+  if (!model) throw new Error('screen needs a chosen model but the session has none');
+  return model;
+}
+
+function describeOptions(ctx: BotContext, model: Model): string {
+  return model.options
+    .map((option) => {
+      const value = ctx.session.options[option.name] ?? option.default;
+      return ctx.t('params-option', {
+        name: ctx.t(`option-${option.name}`),
+        value: option.labels[value] ?? value,
+      });
+    })
+    .join('\n');
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * Configuration in two steps: `readEnv` copies the environment once into optional strings,
+ * `parseConfig` applies defaults and validates. Nothing else in the app reads process.env
+ * (the OTel SDK reads the standard OTEL_* variables itself).
+ */
+const ENV_KEYS = [
+  'BOT_TOKEN',
+  'TELEGRAM_API_ROOT',
+  'BOT_MODE',
+  'PORT',
+  'PUBLIC_URL',
+  'WEBHOOK_SECRET',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'ADMIN_IDS',
+  'GRAFANA_URL',
+  'LOG_LEVEL',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_SERVICE_NAME',
+] as const;
+
+export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
+  const raw: RawEnv = {};
+  for (const key of ENV_KEYS) {
+    const value = env[key]?.trim();
+    if (value) raw[key] = value;
+  }
+  return raw;
+}
+
+const url = z.url({ protocol: /^https?$/ });
+
+const schema = z
+  .object({
+    BOT_TOKEN: z
+      .string({ error: 'is required (the token @BotFather gave you)' })
+      .regex(/^\d+:[\w-]+$/, 'does not look like a bot token (digits:letters)'),
+    TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
+    BOT_MODE: z.enum(['polling', 'webhook']).default('polling'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    PUBLIC_URL: url.optional(),
+    WEBHOOK_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -')
+      .optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+    DATA_DIR: z.string().default('./data'),
+    ADMIN_IDS: z
+      .string()
+      .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be comma-separated numeric Telegram user ids')
+      .optional()
+      .transform((value) => (value ? value.split(',').map((id) => Number(id.trim())) : [])),
+    GRAFANA_URL: url.optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+    OTEL_SERVICE_NAME: z.string().default('tracegram'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BOT_MODE !== 'webhook') return;
+    if (!env.WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SECRET'],
+        message: 'is required when BOT_MODE=webhook',
+      });
+    }
+    if (!env.PUBLIC_URL) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'is required when BOT_MODE=webhook' });
+    }
+  });
+
+export interface Config {
+  botToken: string;
+  telegramApiRoot: string;
+  mode: 'polling' | 'webhook';
+  port: number;
+  publicUrl: string | undefined;
+  webhookSecret: string | undefined;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  adminIds: readonly number[];
+  grafanaUrl: string | undefined;
+  logLevel: string;
+  telemetry: {
+    serviceName: string;
+    /** Unset: the embedded mode (in-process span recorder, logs on stdout only). */
+    otlpEndpoint: string | undefined;
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates the raw environment; throws one ConfigError whose message names every bad variable. */
+export function parseConfig(raw: RawEnv): Config {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    // zod messages never echo the rejected value, which may be a secret.
+    const problems = result.error.issues.map(
+      (issue) => `${String(issue.path[0] ?? 'environment')} ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const env = result.data;
+  return {
+    botToken: env.BOT_TOKEN,
+    telegramApiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+    mode: env.BOT_MODE,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+    webhookSecret: env.WEBHOOK_SECRET,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    adminIds: env.ADMIN_IDS,
+    grafanaUrl: env.GRAFANA_URL?.replace(/\/+$/, ''),
+    logLevel: env.LOG_LEVEL,
+    telemetry: { serviceName: env.OTEL_SERVICE_NAME, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT },
+  };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parseConfig(readEnv(env));
+}

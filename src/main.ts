@@ -1,0 +1,57 @@
+/**
+ * Entry point. Only config and the telemetry SDK are imported statically: the SDK is running before the
+ * app's own modules (grammY, pino, fastify, pg) are loaded, so nothing is created without a provider.
+ */
+import packageJson from '../package.json' with { type: 'json' };
+import { ConfigError, loadConfig } from './config.js';
+import { EVENT } from './telemetry/conventions.js';
+import { startTelemetry } from './telemetry/sdk.js';
+
+function fatal(event: string, message: string): void {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', time: new Date().toISOString(), event, msg: message })}\n`,
+  );
+  process.exitCode = 1;
+}
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) return fatal(EVENT.CONFIG_INVALID, error.message);
+    throw error;
+  }
+
+  const telemetry = startTelemetry({
+    serviceName: config.telemetry.serviceName,
+    serviceVersion: packageJson.version,
+    otlpEndpoint: config.telemetry.otlpEndpoint,
+  });
+
+  const { createApp } = await import('./app.js');
+  const app = await createApp(config, telemetry);
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      app.logger.info({ event: EVENT.APP_STOPPING, signal }, 'signal received');
+      await app.stop();
+      await telemetry.shutdown();
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  try {
+    await app.start();
+  } catch (error) {
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    app.logger.fatal({ event: EVENT.APP_START_FAILED, detail }, 'start failed');
+    process.exitCode = 1;
+    await app.stop().catch(() => undefined);
+    await telemetry.shutdown();
+  }
+}
+
+main().catch((error: unknown) => {
+  fatal(EVENT.APP_START_FAILED, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+});

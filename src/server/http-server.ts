@@ -1,0 +1,112 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Update } from 'grammy/types';
+import { EVENT } from '../telemetry/conventions.js';
+import type { Logger } from '../telemetry/logger.js';
+
+/** Telegram sends updates well under this; anything larger is not an update. */
+export const WEBHOOK_BODY_LIMIT_BYTES = 256 * 1024;
+export const WEBHOOK_PATH = '/telegram/webhook';
+const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+
+export interface HttpServerDeps {
+  logger: Logger;
+  prometheus: PrometheusExporter;
+  /** Resolves when the store answers; throws otherwise. */
+  checkReady: () => Promise<void>;
+  /** Present in webhook mode only: the secret Telegram must echo, and where updates go. */
+  webhook?: { secret: string; handleUpdate: (update: Update) => Promise<void> };
+}
+
+const statusSchema = {
+  type: 'object',
+  properties: { status: { type: 'string' }, reason: { type: 'string' } },
+  required: ['status'],
+} as const;
+
+/**
+ * Health, readiness, Prometheus metrics and (in webhook mode) the Telegram webhook.
+ * Request logging is off: every update already has its own trace and log lines, and scrapes are noise.
+ */
+export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: WEBHOOK_BODY_LIMIT_BYTES });
+
+  // Oversized or unparsable bodies end here, with a logged reason instead of fastify's default reply.
+  app.setErrorHandler((error: { statusCode?: number; code?: string; name?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    const reason = error.code ?? error.name ?? 'ERROR';
+    deps.logger.warn(
+      { event: EVENT.WEBHOOK_REJECTED, reason, status, path: request.url },
+      'HTTP request rejected',
+    );
+    void reply.code(status).send({ status: 'rejected', reason });
+  });
+
+  app.get('/healthz', { schema: { response: { 200: statusSchema } } }, async () => ({ status: 'alive' }));
+
+  app.get(
+    '/readyz',
+    { schema: { response: { 200: statusSchema, 503: statusSchema } } },
+    async (_request, reply) => {
+      try {
+        await deps.checkReady();
+        return { status: 'ready' };
+      } catch {
+        return reply.code(503).send({ status: 'unavailable', reason: 'DB_ERROR' });
+      }
+    },
+  );
+
+  app.get('/metrics', (request, reply) => {
+    reply.hijack();
+    deps.prometheus.getMetricsRequestHandler(request.raw, reply.raw);
+  });
+
+  const webhook = deps.webhook;
+  if (webhook) {
+    const expected = Buffer.from(webhook.secret);
+    app.post<{ Body: Update }>(
+      WEBHOOK_PATH,
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['update_id'],
+            properties: { update_id: { type: 'integer', minimum: 0 } },
+          },
+          response: { 200: statusSchema, 400: statusSchema, 401: statusSchema },
+        },
+        attachValidation: true,
+        // The secret is checked before the body is even parsed: a forged request learns nothing.
+        onRequest: async (request, reply) => {
+          const given = request.headers[SECRET_HEADER];
+          const provided = Buffer.from(typeof given === 'string' ? given : '');
+          if (provided.length !== expected.length || !timingSafeEqual(provided, expected)) {
+            deps.logger.warn(
+              {
+                event: EVENT.WEBHOOK_REJECTED,
+                reason: given === undefined ? 'secret missing' : 'secret wrong',
+                status: 401,
+              },
+              'webhook request without the right secret',
+            );
+            return reply.code(401).send({ status: 'rejected', reason: 'UNAUTHORIZED' });
+          }
+        },
+      },
+      async (request, reply) => {
+        if (request.validationError) {
+          deps.logger.warn(
+            { event: EVENT.MALFORMED_UPDATE, reason: 'body is not a Telegram update', status: 400 },
+            'malformed update rejected',
+          );
+          return reply.code(400).send({ status: 'rejected', reason: 'MALFORMED_UPDATE' });
+        }
+        await webhook.handleUpdate(request.body);
+        return { status: 'ok' };
+      },
+    );
+  }
+  return app;
+}

@@ -1,0 +1,59 @@
+import type { StorageAdapter } from 'grammy';
+import type { Db, OwnedDb } from './db.js';
+import { loadMigrations, migrate } from './migrate.js';
+import { createPgDb } from './pg-db.js';
+import { openPgliteDb } from './pglite-db.js';
+import { sessionStorage } from './sessions.js';
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
+
+export interface Store {
+  readonly kind: 'postgres' | 'pglite';
+  /** The engine-neutral handle further repositories (jobs, payments, history) are built on. */
+  readonly db: Db;
+  /** grammY session storage (read/write/delete by key), JSONB rows in `sessions`. */
+  sessions<T>(): StorageAdapter<T>;
+  /** Throws StoreError if the database does not answer; used by GET /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** Postgres when set (non-empty); embedded PGlite otherwise. May hold a password: never logged. */
+  databaseUrl?: string | undefined;
+  /** PGlite keeps its files in `<dataDir>/pglite`; `memory://` keeps them in memory (tests). */
+  dataDir: string;
+  /** Postgres only: connect timeout, server statement_timeout and client query timeout. Default 5000. */
+  queryTimeoutMs?: number;
+  /** Called once per migration applied by this open, after they are committed. */
+  onMigration?: (name: string) => void;
+}
+
+/** Opens the database and brings its schema up to date; throws StoreError if either fails. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const migrations = await loadMigrations();
+  const db: OwnedDb = options.databaseUrl
+    ? createPgDb({
+        databaseUrl: options.databaseUrl,
+        queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      })
+    : await openPgliteDb(options.dataDir);
+
+  try {
+    const applied = await migrate(db, migrations);
+    for (const name of applied) options.onMigration?.(name);
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+
+  return {
+    kind: db.engine === 'pg' ? 'postgres' : 'pglite',
+    db,
+    sessions: <T>() => sessionStorage<T>(db),
+    async ping() {
+      await db.query('SELECT 1', [], { operation: 'SELECT' });
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,75 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { StoreError } from '../errors.js';
+import type { OwnedDb } from './db.js';
+import { describeFailure } from './failure.js';
+import { type DbTarget, type Driver, storeErrorFrom, traced } from './traced.js';
+
+/** PGlite's in-memory filesystem; anything else is a directory on disk. */
+const MEMORY_PREFIX = 'memory://';
+/** PGlite runs one cluster with the default database. */
+const PGLITE_DATABASE = 'postgres';
+
+/**
+ * An embedded Db for running without a Postgres server: persisted under `<dataDir>/pglite`, or in memory
+ * for `memory://`. One process only: PGlite is a single in-process connection.
+ */
+export async function openPgliteDb(dataDir: string): Promise<OwnedDb> {
+  const location = dataDir.startsWith(MEMORY_PREFIX) ? dataDir : join(dataDir, 'pglite');
+  let pglite: PGlite;
+  try {
+    if (location !== dataDir) await mkdir(location, { recursive: true });
+    pglite = await PGlite.create(location, { database: PGLITE_DATABASE });
+  } catch (error) {
+    // A filesystem or WASM start-up error: no query ran, so the cause holds no parameters.
+    const { type } = describeFailure(error);
+    throw new StoreError(`store: cannot open PGlite at ${location} (${type})`, {
+      cause: error,
+      detail: type,
+    });
+  }
+
+  const target: DbTarget = { engine: 'pglite', namespace: PGLITE_DATABASE };
+  const { query, exec } = traced(target, driverOf(pglite));
+  let closing: Promise<void> | undefined;
+  return {
+    engine: 'pglite',
+    query,
+    exec,
+    async transaction(fn) {
+      let fnFailed = false;
+      try {
+        // PGlite's own transaction holds its lock, so no other query interleaves with this one.
+        return await pglite.transaction(async (tx) => {
+          try {
+            return await fn(traced(target, driverOf(tx)));
+          } catch (error) {
+            fnFailed = true;
+            throw error;
+          }
+        });
+      } catch (error) {
+        if (fnFailed) throw error;
+        // BEGIN or COMMIT failed inside PGlite (closed database, COMMIT of an aborted transaction).
+        throw storeErrorFrom('COMMIT', error);
+      }
+    },
+    close: () => {
+      closing ??= pglite.closed ? Promise.resolve() : pglite.close();
+      return closing;
+    },
+  };
+}
+
+function driverOf(db: PGlite | Transaction): Driver {
+  return {
+    async query(sql, params) {
+      const result = await db.query(sql, params as unknown[]);
+      return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
+    },
+    async exec(sql) {
+      await db.exec(sql);
+    },
+  };
+}

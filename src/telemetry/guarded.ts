@@ -1,0 +1,51 @@
+import { type Context, diag } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+
+/**
+ * Telemetry never breaks the product: the SDK calls processors without a try/catch, so one that throws
+ * would throw out of `span.end()` into a handler. This wrapper sends such failures to the diag logger.
+ */
+export function guardSpanProcessor(inner: SpanProcessor): SpanProcessor {
+  return {
+    onStart(span: Span, parentContext: Context) {
+      try {
+        inner.onStart(span, parentContext);
+      } catch (error) {
+        diag.error('span processor onStart failed', error);
+      }
+    },
+    onEnd(span: ReadableSpan) {
+      try {
+        inner.onEnd(span);
+      } catch (error) {
+        diag.error('span processor onEnd failed', error);
+      }
+    },
+    forceFlush: () => inner.forceFlush().catch((error) => diag.error('span processor flush failed', error)),
+    shutdown: () => inner.shutdown().catch((error) => diag.error('span processor shutdown failed', error)),
+  };
+}
+
+interface Exporter<T> {
+  export(items: T, resultCallback: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
+
+/**
+ * Counts failed exports (a dead collector, a refused batch) per signal, so the "telemetry dropping data"
+ * alert sees them; the exporter's own retry and diag logging are unchanged.
+ */
+export function countFailures<T, E extends Exporter<T>>(inner: E, onFailure: () => void): Exporter<T> {
+  return {
+    export(items, resultCallback) {
+      inner.export(items, (result) => {
+        if (result.code !== ExportResultCode.SUCCESS) onFailure();
+        resultCallback(result);
+      });
+    },
+    shutdown: () => inner.shutdown(),
+    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
+  };
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { context, DiagLogLevel, diag, logs, metrics, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import {
+  BatchLogRecordProcessor,
+  LoggerProvider,
+  type LogRecordExporter,
+  type LogRecordProcessor,
+} from '@opentelemetry/sdk-logs';
+import { type IMetricReader, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  BatchSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import {
+  ATTR_SERVICE_INSTANCE_ID,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from '@opentelemetry/semantic-conventions';
+import { INSTRUMENTATION_SCOPE } from './conventions.js';
+import { countFailures, guardSpanProcessor } from './guarded.js';
+import { BotMetrics } from './metrics.js';
+import { SpanRecorder } from './span-recorder.js';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  serviceVersion: string;
+  /** Set: traces, metrics and logs leave by OTLP/HTTP (the exporters read the standard OTEL_* variables). */
+  otlpEndpoint: string | undefined;
+  /** Extra processors and readers, e.g. in-memory exporters in tests. */
+  spanProcessors?: SpanProcessor[];
+  logProcessors?: LogRecordProcessor[];
+  metricReaders?: IMetricReader[];
+  instanceRole?: () => string;
+}
+
+export interface Telemetry {
+  /** The last finished traces, kept in process for /debug and the embedded trace view. */
+  readonly recorder: SpanRecorder;
+  /** Serves `/metrics`; the same MeterProvider feeds OTLP, so names agree by construction. */
+  readonly prometheus: PrometheusExporter;
+  readonly metrics: BotMetrics;
+  /** True when log lines should also become OTel log records. */
+  readonly exportsLogs: boolean;
+  readonly resourceAttributes: Readonly<Record<string, unknown>>;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry SDK: registers global tracer, meter and logger providers, the async-hooks
+ * context manager and W3C propagation. Called first in main.ts, before the app's modules load.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  diag.setLogger(
+    {
+      error: (message, ...args) => process.stderr.write(`${jsonDiag('error', message, args)}\n`),
+      warn: (message, ...args) => process.stderr.write(`${jsonDiag('warn', message, args)}\n`),
+      info: () => {},
+      debug: () => {},
+      verbose: () => {},
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+
+  const resource = defaultResource()
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: options.serviceName,
+        [ATTR_SERVICE_VERSION]: options.serviceVersion,
+        [ATTR_SERVICE_INSTANCE_ID]: randomUUID(),
+      }),
+    );
+
+  const exporting = options.otlpEndpoint !== undefined;
+  const recorder = new SpanRecorder();
+  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+
+  // The meter provider comes first so that exporter failures of the other signals can be counted.
+  const readers: IMetricReader[] = [prometheus, ...(options.metricReaders ?? [])];
+  let botMetrics: BotMetrics | undefined;
+  const countFailure = (signal: 'traces' | 'logs' | 'metrics') => () => botMetrics?.exportFailure(signal);
+  if (exporting) {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: countFailures(new OTLPMetricExporter(), countFailure('metrics')) as OTLPMetricExporter,
+      }),
+    );
+  }
+  const meterProvider = new MeterProvider({ resource, readers });
+  metrics.setGlobalMeterProvider(meterProvider);
+  botMetrics = new BotMetrics(
+    meterProvider.getMeter(INSTRUMENTATION_SCOPE),
+    options.instanceRole ?? (() => 'active'),
+  );
+
+  const spanProcessors: SpanProcessor[] = [recorder, ...(options.spanProcessors ?? [])];
+  if (exporting) {
+    spanProcessors.push(
+      new BatchSpanProcessor({
+        exporter: countFailures(new OTLPTraceExporter(), countFailure('traces')) as SpanExporter,
+      }),
+    );
+  }
+  const tracerProvider = new TracerProvider({
+    resource,
+    spanProcessors: spanProcessors.map(guardSpanProcessor),
+  });
+
+  const logProcessors: LogRecordProcessor[] = [...(options.logProcessors ?? [])];
+  if (exporting) {
+    logProcessors.push(
+      new BatchLogRecordProcessor({
+        exporter: countFailures(new OTLPLogExporter(), countFailure('logs')) as LogRecordExporter,
+      }),
+    );
+  }
+  const loggerProvider = new LoggerProvider({ resource, processors: logProcessors });
+
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(tracerProvider);
+  logs.setGlobalLoggerProvider(loggerProvider);
+
+  const flush = async () => {
+    await Promise.allSettled([
+      tracerProvider.forceFlush(),
+      loggerProvider.forceFlush(),
+      meterProvider.forceFlush(),
+    ]);
+  };
+  return {
+    recorder,
+    prometheus,
+    metrics: botMetrics,
+    exportsLogs: logProcessors.length > 0,
+    resourceAttributes: resource.attributes,
+    flush,
+    async shutdown() {
+      // Logs last: the other providers may still log while they flush.
+      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await loggerProvider.shutdown().catch(() => {});
+    },
+  };
+}
+
+function jsonDiag(level: string, message: string, args: unknown[]): string {
+  const detail = args
+    .map((arg) => (arg instanceof Error ? `${arg.name}: ${arg.message}` : String(arg)))
+    .join(' ');
+  return JSON.stringify({
+    level,
+    time: new Date().toISOString(),
+    event: 'TELEMETRY_ERROR',
+    msg: message,
+    detail,
+  });
+}

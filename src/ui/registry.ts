@@ -1,0 +1,92 @@
+/**
+ * The UI registry: the single source of truth for screens, buttons and the transitions between them.
+ * Keyboards are built from it (ui/keyboard.ts), callback data is decoded against it (ui/callback-data.ts),
+ * handlers are bound to its button ids, and telemetry names screens and buttons with its ids.
+ */
+
+export const SCREEN = {
+  MAIN_MENU: 'MAIN_MENU',
+  CATEGORY_PICK: 'CATEGORY_PICK',
+  MODEL_PICK: 'MODEL_PICK',
+  PARAMS_FORM: 'PARAMS_FORM',
+  CONFIRM: 'CONFIRM',
+  HELP: 'HELP',
+  BALANCE: 'BALANCE',
+  HISTORY: 'HISTORY',
+} as const;
+export type ScreenId = (typeof SCREEN)[keyof typeof SCREEN];
+
+/** Short codes keep callback_data within Telegram's 64 bytes. Codes are part of the wire format: never reuse one. */
+export const SCREEN_CODE: Record<ScreenId, string> = {
+  MAIN_MENU: 'mm',
+  CATEGORY_PICK: 'cp',
+  MODEL_PICK: 'mp',
+  PARAMS_FORM: 'pf',
+  CONFIRM: 'cf',
+  HELP: 'hp',
+  BALANCE: 'bl',
+  HISTORY: 'hs',
+};
+
+/**
+ * Buttons. `args` names the values a button carries (validated by `pattern`), `handler` is the one
+ * feature composer that answers it; a registry test proves each button reaches exactly that handler.
+ */
+export const BUTTON = {
+  CATEGORY: { code: 'c', args: ['category'], handler: 'catalogue' },
+  MODEL: { code: 'm', args: ['model'], handler: 'catalogue' },
+  OPEN_PARAMS: { code: 'p', args: [], handler: 'catalogue' },
+  OPTION: { code: 'o', args: ['param', 'value'], handler: 'params' },
+  PARAMS_DONE: { code: 'd', args: [], handler: 'params' },
+  BALANCE: { code: 'b', args: [], handler: 'menu' },
+  HISTORY: { code: 'h', args: [], handler: 'menu' },
+  HELP: { code: 'q', args: [], handler: 'menu' },
+  BACK: { code: 'k', args: [], handler: 'navigation' },
+  CANCEL: { code: 'x', args: [], handler: 'navigation' },
+} as const satisfies Record<string, { code: string; args: readonly string[]; handler: string }>;
+export type ButtonId = keyof typeof BUTTON;
+export type HandlerName = (typeof BUTTON)[ButtonId]['handler'];
+
+/** Argument values are short slugs; anything else in callback data is forged or corrupt. */
+export const ARG_PATTERN = /^[a-z0-9_-]{1,24}$/;
+
+/**
+ * Where each button goes from each screen. A button that is not listed for a screen cannot appear on it,
+ * and callback data naming such a pair is rejected as UNKNOWN_ACTION.
+ */
+export const TRANSITIONS: ReadonlyArray<{ from: ScreenId; button: ButtonId; to: ScreenId }> = [
+  { from: 'MAIN_MENU', button: 'CATEGORY', to: 'CATEGORY_PICK' },
+  { from: 'MAIN_MENU', button: 'BALANCE', to: 'BALANCE' },
+  { from: 'MAIN_MENU', button: 'HISTORY', to: 'HISTORY' },
+  { from: 'MAIN_MENU', button: 'HELP', to: 'HELP' },
+  { from: 'CATEGORY_PICK', button: 'MODEL', to: 'MODEL_PICK' },
+  { from: 'CATEGORY_PICK', button: 'BACK', to: 'MAIN_MENU' },
+  { from: 'MODEL_PICK', button: 'OPEN_PARAMS', to: 'PARAMS_FORM' },
+  { from: 'MODEL_PICK', button: 'BACK', to: 'CATEGORY_PICK' },
+  { from: 'PARAMS_FORM', button: 'OPTION', to: 'PARAMS_FORM' },
+  { from: 'PARAMS_FORM', button: 'PARAMS_DONE', to: 'CONFIRM' },
+  { from: 'PARAMS_FORM', button: 'BACK', to: 'MODEL_PICK' },
+  { from: 'PARAMS_FORM', button: 'CANCEL', to: 'MAIN_MENU' },
+  { from: 'CONFIRM', button: 'BACK', to: 'PARAMS_FORM' },
+  { from: 'CONFIRM', button: 'CANCEL', to: 'MAIN_MENU' },
+  { from: 'HELP', button: 'BACK', to: 'MAIN_MENU' },
+  { from: 'BALANCE', button: 'BACK', to: 'MAIN_MENU' },
+  { from: 'HISTORY', button: 'BACK', to: 'MAIN_MENU' },
+];
+
+export function transitionTarget(from: ScreenId, button: ButtonId): ScreenId | undefined {
+  return TRANSITIONS.find((t) => t.from === from && t.button === button)?.to;
+}
+
+const SCREEN_BY_CODE = new Map(Object.entries(SCREEN_CODE).map(([id, code]) => [code, id as ScreenId]));
+const BUTTON_BY_CODE = new Map(
+  Object.entries(BUTTON).map(([id, def]) => [def.code as string, id as ButtonId]),
+);
+
+export function screenByCode(code: string): ScreenId | undefined {
+  return SCREEN_BY_CODE.get(code);
+}
+
+export function buttonByCode(code: string): ButtonId | undefined {
+  return BUTTON_BY_CODE.get(code);
+}

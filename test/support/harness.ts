@@ -1,0 +1,141 @@
+import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { type App, createApp } from '../../src/app.js';
+import { parseConfig, type RawEnv } from '../../src/config.js';
+import { type BotApiStandIn, startBotApiStandIn } from '../../src/telegram-stand-in/index.js';
+import { startTelemetry, type Telemetry } from '../../src/telemetry/sdk.js';
+import type { UpdateSummary } from '../../src/telemetry/update-telemetry.js';
+
+export const TEST_TOKEN = '123456789:AAH-test_token_value_that_must_never_leak';
+export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestTelemetry {
+  telemetry: Telemetry;
+  spans: InMemorySpanExporter;
+  logs: InMemoryLogRecordExporter;
+  metrics: InMemoryMetricExporter;
+  metricReader: PeriodicExportingMetricReader;
+}
+
+let shared: TestTelemetry | undefined;
+
+/**
+ * The app's own telemetry start-up with in-memory exporters added, once per test file (vitest runs each
+ * file in its own worker, and OTel providers are process globals).
+ */
+export function testTelemetry(): TestTelemetry {
+  if (shared) return shared;
+  const spans = new InMemorySpanExporter();
+  const logs = new InMemoryLogRecordExporter();
+  const metrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const metricReader = new PeriodicExportingMetricReader({
+    exporter: metrics,
+    exportIntervalMillis: 3_600_000,
+  });
+  const telemetry = startTelemetry({
+    serviceName: 'tracegram-test',
+    serviceVersion: '0.0.0-test',
+    otlpEndpoint: undefined,
+    spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    logProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
+    metricReaders: [metricReader],
+  });
+  shared = { telemetry, spans, logs, metrics, metricReader };
+  return shared;
+}
+
+export interface Harness {
+  standIn: BotApiStandIn;
+  app: App;
+  httpUrl: string;
+  otel: TestTelemetry;
+  /** Every JSON line the app logged, parsed. */
+  logLines: () => Array<Record<string, unknown>>;
+  /** Outcomes of finished updates, in order. */
+  outcomes: UpdateSummary[];
+  /** Resolves once `count` more updates than now have finished. */
+  waitForOutcomes: (count: number, timeoutMs?: number) => Promise<UpdateSummary[]>;
+  finishedSpans: () => ReadableSpan[];
+  stop: () => Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: RawEnv;
+  /** Use the machine's real Postgres instead of in-memory PGlite. */
+  postgres?: boolean;
+  now?: () => number;
+}
+
+let nextUserId = 7_000_000 + (process.pid % 1000) * 1000;
+/** A user id no other test in this run uses, so Postgres session rows never collide. */
+export function freshUserId(): number {
+  nextUserId += 1;
+  return nextUserId;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const otel = testTelemetry();
+  const standIn = await startBotApiStandIn({ token: TEST_TOKEN });
+  const config = parseConfig({
+    BOT_TOKEN: TEST_TOKEN,
+    TELEGRAM_API_ROOT: standIn.apiRoot,
+    PORT: '0',
+    DATA_DIR: 'memory://',
+    LOG_LEVEL: 'debug',
+    ...(options.postgres ? { DATABASE_URL: POSTGRES_URL } : {}),
+    ...options.env,
+  });
+  const lines: string[] = [];
+  const outcomes: UpdateSummary[] = [];
+  const waiters: Array<() => void> = [];
+  const app = await createApp(config, otel.telemetry, {
+    logDestination: { write: (line: string) => void lines.push(line) },
+    onUpdateEnd: (summary) => {
+      outcomes.push(summary);
+      for (const wake of waiters.splice(0)) wake();
+    },
+    ...(options.now ? { now: options.now } : {}),
+  });
+  await app.start();
+
+  const waitForOutcomes = async (count: number, timeoutMs = 10_000) => {
+    const target = outcomes.length + count;
+    const deadline = Date.now() + timeoutMs;
+    while (outcomes.length < target) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `expected ${target} finished updates, saw ${outcomes.length}: ${JSON.stringify(outcomes)}`,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return outcomes.slice(target - count, target);
+  };
+
+  return {
+    standIn,
+    app,
+    httpUrl: (app.httpUrl ?? '').replace('0.0.0.0', '127.0.0.1'),
+    otel,
+    logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    outcomes,
+    waitForOutcomes,
+    finishedSpans: () => otel.spans.getFinishedSpans(),
+    async stop() {
+      await app.stop();
+      await standIn.stop();
+    },
+  };
+}
