@@ -1,5 +1,5 @@
 import { I18n } from '@grammyjs/i18n';
-import { Bot, type StorageAdapter, session } from 'grammy';
+import { Bot, type Composer, type StorageAdapter, session } from 'grammy';
 import { botApiTracing } from '../telemetry/botapi-tracing.js';
 import { EVENT } from '../telemetry/conventions.js';
 import { UpdateTelemetry, type UpdateTelemetryDeps } from '../telemetry/update-telemetry.js';
@@ -25,7 +25,10 @@ export interface BotDeps extends UpdateTelemetryDeps {
 /** The journeys, in order. Each is one composer; only this file knows the order. */
 export const FEATURES = [menu, catalogue, params, navigation] as const;
 
-export function createBot(deps: BotDeps): Bot<BotContext> {
+export function createBot(
+  deps: BotDeps,
+  features: readonly Composer<BotContext>[] = FEATURES,
+): Bot<BotContext> {
   const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot } });
   bot.api.config.use(botApiTracing(deps));
 
@@ -65,7 +68,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     i18n,
     session({ initial: initialSession, storage: deps.sessions }),
     callbackGuard(deps.now),
-    ...FEATURES,
+    ...features,
     fallback,
   );
   return bot;

@@ -1,3 +1,4 @@
+import { defaultOptions, findModel } from '../../catalogue/models.js';
 import { Feature } from '../buttons.js';
 import type { SessionData } from '../context.js';
 import { rejectUpdate, showScreen } from '../screen.js';
@@ -21,6 +22,10 @@ navigation.button('CANCEL', async (ctx, action) => {
   ctx.telemetry.accept();
 });
 
+/** A draft is anything the user typed or changed; a form showing only defaults has nothing to cancel. */
 function hasDraft(session: SessionData): boolean {
-  return session.prompt !== undefined || Object.keys(session.options).length > 0;
+  if (session.prompt !== undefined) return true;
+  const model = findModel(session.model);
+  const defaults = model ? defaultOptions(model) : {};
+  return Object.entries(session.options).some(([name, value]) => defaults[name] !== value);
 }

@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { CONTROL_PREFIX } from './control-routes.js';
+import { startBotApiStandIn } from './stand-in.js';
+
+/**
+ * `npm run stand-in [-- --port 8081 --host 127.0.0.1 --token 123:ABC]`: a Bot API stand-in to point a
+ * locally running bot at (BOT_API_ROOT / client.apiRoot), driven by hand with curl.
+ * As an entry point it may read the environment: PORT, HOST and BOT_TOKEN are the defaults.
+ */
+const DEFAULT_PORT = 8081;
+const DEFAULT_TOKEN = '123456:stand-in-token';
+
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' } },
+});
+const port = Number(values.port ?? process.env.PORT ?? DEFAULT_PORT);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  throw new Error(`stand-in: --port / PORT must be a TCP port, got "${values.port ?? process.env.PORT}"`);
+}
+const token = values.token ?? process.env.BOT_TOKEN ?? DEFAULT_TOKEN;
+const standIn = await startBotApiStandIn({
+  token,
+  port,
+  host: values.host ?? process.env.HOST ?? '127.0.0.1',
+});
+
+const root = standIn.apiRoot;
+const control = `${root}${CONTROL_PREFIX}`;
+const json = `-H 'content-type: application/json'`;
+console.log(`Telegram Bot API stand-in listening.
+  apiRoot: ${root}      (grammY: new Bot(token, { client: { apiRoot: '${root}' } }))
+  token:   ${token}
+
+Act as user 1001 (private chat id = user id):
+  curl -s ${json} -d '{"command":"/start","first_name":"Alice"}' ${control}/users/1001/command
+  curl -s ${json} -d '{"text":"hello"}' ${control}/users/1001/text
+  curl -s ${json} -d '{"message_id":2,"text":"Images"}' ${control}/users/1001/press      # by button text
+  curl -s ${json} -d '{"message_id":2,"data":"menu:images"}' ${control}/users/1001/press # by callback_data
+  curl -s ${json} -d '{"message_id":2,"raw_data":"forged"}' ${control}/users/1001/press  # any data
+Inspect:
+  curl -s ${control}/chats/1001/messages
+  curl -s '${control}/calls?method=sendMessage&limit=20'
+Call the Bot API yourself:
+  curl -s ${root}/bot${token}/getMe
+`);
+
+// Closing the server lets the process end by itself; no process.exit, per house style.
+const shutdown = () => void standIn.stop();
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

@@ -1,0 +1,122 @@
+import type { Update } from 'grammy/types';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { createHttpServer, WEBHOOK_BODY_LIMIT_BYTES, WEBHOOK_PATH } from '../src/server/http-server.js';
+import { EVENT } from '../src/telemetry/conventions.js';
+import { createLogger } from '../src/telemetry/logger.js';
+import { testTelemetry } from './support/harness.js';
+
+const SECRET = 'correct-secret_123';
+
+describe('HTTP server', () => {
+  let lines: Array<Record<string, unknown>>;
+  let handled: Update[];
+  let ready: boolean;
+  const server = () =>
+    createHttpServer({
+      logger: createLogger({
+        level: 'info',
+        destination: { write: (l: string) => void lines.push(JSON.parse(l)) },
+      }),
+      prometheus: testTelemetry().telemetry.prometheus,
+      checkReady: async () => {
+        if (!ready) throw new Error('store down');
+      },
+      webhook: { secret: SECRET, handleUpdate: async (update) => void handled.push(update) },
+    });
+
+  beforeEach(() => {
+    lines = [];
+    handled = [];
+    ready = true;
+  });
+
+  test('/healthz says alive; /readyz follows the store', async () => {
+    const app = server();
+    expect((await app.inject('/healthz')).json()).toEqual({ status: 'alive' });
+    expect((await app.inject('/readyz')).statusCode).toBe(200);
+    ready = false;
+    const down = await app.inject('/readyz');
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toEqual({ status: 'unavailable', reason: 'DB_ERROR' });
+  });
+
+  test('/metrics serves the Prometheus exposition of the app meter', async () => {
+    testTelemetry().telemetry.metrics.screenView('MAIN_MENU');
+    const response = await server().inject('/metrics');
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    expect(response.body).toMatch(/tracegram_screen_views_total\{screen_id="MAIN_MENU"\} \d+/);
+  });
+
+  const update = {
+    update_id: 42,
+    message: { message_id: 1, date: 0, chat: { id: 1, type: 'private' }, text: 'hi' },
+  };
+
+  test.each([
+    { name: 'no secret header', headers: {}, reason: 'secret missing' },
+    {
+      name: 'a wrong secret',
+      headers: { 'x-telegram-bot-api-secret-token': 'guess' },
+      reason: 'secret wrong',
+    },
+    {
+      name: 'a secret that differs only at the end',
+      headers: { 'x-telegram-bot-api-secret-token': `${SECRET.slice(0, -1)}4` },
+      reason: 'secret wrong',
+    },
+  ])('a webhook call with $name → 401, logged, never processed', async ({ headers, reason }) => {
+    const response = await server().inject({ method: 'POST', url: WEBHOOK_PATH, headers, payload: update });
+    expect(response.statusCode).toBe(401);
+    expect(handled).toEqual([]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ event: EVENT.WEBHOOK_REJECTED, reason, status: 401 }),
+    );
+  });
+
+  test.each([
+    { name: 'not an update', payload: { hello: 'world' } },
+    { name: 'a negative update id', payload: { update_id: -5 } },
+    { name: 'an array', payload: [1, 2, 3] },
+  ])('a webhook body that is $name → 400 MALFORMED_UPDATE, logged', async ({ payload }) => {
+    const response = await server().inject({
+      method: 'POST',
+      url: WEBHOOK_PATH,
+      headers: { 'x-telegram-bot-api-secret-token': SECRET },
+      payload,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ status: 'rejected', reason: 'MALFORMED_UPDATE' });
+    expect(handled).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ event: EVENT.MALFORMED_UPDATE }));
+  });
+
+  test('an oversized webhook body → 413, logged with its reason', async () => {
+    const response = await server().inject({
+      method: 'POST',
+      url: WEBHOOK_PATH,
+      headers: { 'x-telegram-bot-api-secret-token': SECRET, 'content-type': 'application/json' },
+      payload: JSON.stringify({ update_id: 1, padding: 'x'.repeat(WEBHOOK_BODY_LIMIT_BYTES) }),
+    });
+    expect(response.statusCode).toBe(413);
+    expect(handled).toEqual([]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        event: EVENT.WEBHOOK_REJECTED,
+        reason: 'FST_ERR_CTP_BODY_TOO_LARGE',
+        status: 413,
+      }),
+    );
+  });
+
+  test('a webhook call with the right secret and a real update is handled', async () => {
+    const response = await server().inject({
+      method: 'POST',
+      url: WEBHOOK_PATH,
+      headers: { 'x-telegram-bot-api-secret-token': SECRET },
+      payload: update,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(handled).toEqual([update]);
+  });
+});

@@ -1,0 +1,200 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Message } from 'grammy/types';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import packageJson from '../package.json' with { type: 'json' };
+import { type BotApiStandIn, startBotApiStandIn } from '../src/telegram-stand-in/index.js';
+import { encodeCallbackData } from '../src/ui/callback-data.js';
+import { TEST_TOKEN } from './support/harness.js';
+
+/**
+ * What a new user does: `npm start` with BOT_TOKEN, TELEGRAM_API_ROOT at a Bot API emulator and
+ * OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP/HTTP receiver. The real entry point, in its own process.
+ */
+interface OtlpReceiver {
+  url: string;
+  bodies: Record<'traces' | 'logs' | 'metrics', unknown[]>;
+  raw: string[];
+  server: Server;
+}
+
+async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const bodies: OtlpReceiver['bodies'] = { traces: [], logs: [], metrics: [] };
+  const raw: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      raw.push(body);
+      const signal = req.url?.replace('/v1/', '') as keyof OtlpReceiver['bodies'];
+      if (signal in bodies) bodies[signal].push(JSON.parse(body));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, bodies, raw, server };
+}
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes: Array<{ key: string; value: { stringValue?: string; intValue?: string; boolValue?: boolean } }>;
+}
+
+function spansOf(bodies: unknown[]): OtlpSpan[] {
+  return (bodies as Array<{ resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }>).flatMap(
+    (b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+  );
+}
+
+function attr(span: OtlpSpan, key: string): string | boolean | undefined {
+  const value = span.attributes.find((a) => a.key === key)?.value;
+  return value?.stringValue ?? value?.intValue ?? value?.boolValue;
+}
+
+describe('npm start against a Bot API emulator and an OTLP receiver', () => {
+  let standIn: BotApiStandIn;
+  let receiver: OtlpReceiver;
+  let child: ChildProcess;
+  let stdout = '';
+  let stderr = '';
+  let exitCode: number | null = null;
+  const dataDir = mkdtempSync(join(tmpdir(), 'tracegram-e2e-'));
+
+  beforeAll(async () => {
+    standIn = await startBotApiStandIn({ token: TEST_TOKEN });
+    receiver = await startOtlpReceiver();
+    // The start script's own command, run directly so SIGTERM reaches the bot rather than npm.
+    const [command, ...args] = packageJson.scripts.start.split(' ') as [string, ...string[]];
+    child = spawn(command, args, {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        BOT_TOKEN: TEST_TOKEN,
+        TELEGRAM_API_ROOT: standIn.apiRoot,
+        PORT: '0',
+        DATA_DIR: dataDir,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_BLRP_SCHEDULE_DELAY: '200',
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=e2e',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('exit', (code) => {
+      exitCode = code;
+    });
+    await standIn.waitFor({ method: 'setMyCommands' }, 30_000).catch((error) => {
+      throw new Error(`the bot did not start: ${error}\nstdout: ${stdout}\nstderr: ${stderr}`);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (exitCode === null) child.kill('SIGKILL');
+    await standIn.stop();
+    receiver.server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('replies right, exports one root span per update with its trace id in the logs, leaks nothing', async () => {
+    const user = standIn.user({ id: 424242, first_name: 'Erin', language_code: 'en' });
+
+    await user.sendCommand('/start');
+    await standIn.waitFor({ method: 'sendMessage', count: 1 }, 15_000);
+    const firstMenu = standIn.lastMessage(user.id) as Message;
+    expect(firstMenu.text).toContain('Pick a category');
+
+    await user.press(firstMenu, '🖼 Images');
+    await standIn.waitFor({ method: 'answerCallbackQuery', count: 1 }, 10_000);
+    const models = standIn.lastMessage(user.id) as Message;
+    expect(models.text).toContain('Images: choose a model');
+
+    await user.press(models, 'Flux Pro · 4 cr');
+    await standIn.waitFor({ method: 'answerCallbackQuery', count: 2 }, 10_000);
+    expect(standIn.lastMessage(user.id)?.text).toContain('Flux Pro — 4 credits');
+
+    await user.pressData(standIn.lastMessage(user.id) as Message, '1.mm.c.forged!');
+    await standIn.waitFor({ method: 'answerCallbackQuery', count: 3 }, 10_000);
+    expect(standIn.calls.filter((c) => c.method === 'answerCallbackQuery').at(-1)?.params.text).toMatch(
+      /not recognised/,
+    );
+
+    await user.sendCommand('/start');
+    await standIn.waitFor({ method: 'sendMessage', count: 2 }, 10_000);
+    await user.pressData(firstMenu, encodeCallbackData('MAIN_MENU', 'CATEGORY', ['audio']));
+    await standIn.waitFor({ method: 'answerCallbackQuery', count: 4 }, 10_000);
+    expect(standIn.calls.filter((c) => c.method === 'answerCallbackQuery').at(-1)?.params.text).toMatch(
+      /outdated/,
+    );
+
+    // SIGTERM: stop taking updates, finish, flush telemetry, exit 0.
+    child.kill('SIGTERM');
+    await new Promise<void>((resolve) =>
+      exitCode !== null ? resolve() : child.once('exit', () => resolve()),
+    );
+    expect(exitCode, stderr).toBe(0);
+
+    const spans = spansOf(receiver.bodies.traces);
+    const roots = spans.filter((s) => s.name.startsWith('update '));
+    expect(roots).toHaveLength(6);
+    expect(new Set(roots.map((r) => r.traceId)).size).toBe(6);
+    expect(roots.map((r) => attr(r, 'tracegram.reason_code'))).toEqual([
+      'SUCCESS',
+      'SUCCESS',
+      'SUCCESS',
+      'UNKNOWN_ACTION',
+      'SUCCESS',
+      'STATE_MISMATCH',
+    ]);
+    for (const root of roots) {
+      const children = spans.filter((s) => s.parentSpanId === root.spanId).map((s) => s.name);
+      expect(children).toContain('stage received');
+      const decision = spans.find(
+        (s) => s.parentSpanId === root.spanId && (s.name === 'stage accepted' || s.name === 'stage rejected'),
+      );
+      expect(attr(decision as OtlpSpan, 'tracegram.reason_code')).toBe(attr(root, 'tracegram.reason_code'));
+    }
+
+    // Logs: on stdout as JSON with the trace id, and exported by OTLP with the same trace context.
+    const lines = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logRecords = (
+      receiver.bodies.logs as Array<{
+        resourceLogs: Array<{
+          scopeLogs: Array<{ logRecords: Array<{ traceId?: string; eventName?: string }> }>;
+        }>;
+      }>
+    ).flatMap((b) => b.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords)));
+    for (const root of roots) {
+      expect(lines.filter((l) => l.trace_id === root.traceId).map((l) => l.event)).toContain('DISPATCH_OK');
+      expect(logRecords.some((r) => r.traceId === root.traceId && r.eventName === 'DISPATCH_OK')).toBe(true);
+    }
+    expect(receiver.bodies.metrics.length).toBeGreaterThan(0);
+    expect(JSON.stringify(receiver.bodies.metrics)).toContain('tracegram.updates');
+
+    // The resource names the service; nothing anywhere carries the token or the raw user id.
+    expect(receiver.raw.join('')).toContain('"deployment.environment.name"');
+    for (const text of [stdout, stderr, ...receiver.raw]) {
+      expect(text).not.toContain(TEST_TOKEN.split(':')[1]);
+      expect(text).not.toContain('424242');
+    }
+  }, 90_000);
+});
