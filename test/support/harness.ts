@@ -8,7 +8,7 @@ import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@o
 import { type App, createApp } from '../../src/app.js';
 import { parseConfig, type RawEnv } from '../../src/config.js';
 import { type BotApiStandIn, startBotApiStandIn } from '../../src/telegram-stand-in/index.js';
-import { startTelemetry, type Telemetry } from '../../src/telemetry/sdk.js';
+import { startTelemetry, type Telemetry, type TelemetryOptions } from '../../src/telemetry/sdk.js';
 import type { UpdateSummary } from '../../src/telemetry/update-telemetry.js';
 
 export const TEST_TOKEN = '123456789:AAH-test_token_value_that_must_never_leak';
@@ -28,7 +28,9 @@ let shared: TestTelemetry | undefined;
  * The app's own telemetry start-up with in-memory exporters added, once per test file (vitest runs each
  * file in its own worker, and OTel providers are process globals).
  */
-export function testTelemetry(): TestTelemetry {
+export function testTelemetry(
+  overrides: Partial<Pick<TelemetryOptions, 'otlpEndpoint' | 'spanProcessors'>> = {},
+): TestTelemetry {
   if (shared) return shared;
   const spans = new InMemorySpanExporter();
   const logs = new InMemoryLogRecordExporter();
@@ -41,7 +43,8 @@ export function testTelemetry(): TestTelemetry {
     serviceName: 'tracegram-test',
     serviceVersion: '0.0.0-test',
     otlpEndpoint: undefined,
-    spanProcessors: [new SimpleSpanProcessor({ exporter: spans })],
+    ...overrides,
+    spanProcessors: [...(overrides.spanProcessors ?? []), new SimpleSpanProcessor({ exporter: spans })],
     logProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
     metricReaders: [metricReader],
   });

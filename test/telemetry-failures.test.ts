@@ -1,0 +1,75 @@
+import { createServer } from 'node:net';
+import type { Message } from 'grammy/types';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { freshUserId, type Harness, startHarness, testTelemetry } from './support/harness.js';
+
+/**
+ * Telemetry never breaks the bot: with the collector dead and a span processor that throws on every
+ * span, users get exactly the replies they get with healthy telemetry, and the loss is counted.
+ */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let h: Harness;
+
+beforeAll(async () => {
+  const endpoint = `http://127.0.0.1:${await deadPort()}`;
+  // The OTLP exporters read the standard variables themselves, as in production.
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
+  process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '500';
+  testTelemetry({
+    otlpEndpoint: endpoint,
+    spanProcessors: [
+      {
+        onStart: () => {
+          throw new Error('hook exploded on start');
+        },
+        onEnd: () => {
+          throw new Error('hook exploded on end');
+        },
+        forceFlush: () => Promise.reject(new Error('flush exploded')),
+        shutdown: () => Promise.resolve(),
+      },
+    ],
+  });
+  h = await startHarness();
+});
+afterAll(() => h.stop());
+
+test('a dead collector and a throwing span hook change no reply', async () => {
+  const user = h.standIn.user({ id: freshUserId(), first_name: 'Quinn', language_code: 'en' });
+  const act = async (action: () => Promise<unknown>) => {
+    const done = h.waitForOutcomes(1);
+    await action();
+    return (await done)[0];
+  };
+  expect((await act(() => user.sendCommand('/start')))?.reasonCode).toBe('SUCCESS');
+  expect(h.standIn.lastMessage(user.id)?.text).toContain('Pick a category');
+  expect((await act(() => user.press(h.standIn.lastMessage(user.id) as Message, '🎵 Audio')))?.reasonCode).toBe(
+    'SUCCESS',
+  );
+  expect(h.standIn.lastMessage(user.id)?.text).toContain('Audio: choose a model');
+  expect((await act(() => user.pressData(h.standIn.lastMessage(user.id) as Message, 'junk')))?.reasonCode).toBe(
+    'UNKNOWN_ACTION',
+  );
+  // The healthy in-memory exporter beside the broken ones still saw everything.
+  expect(h.finishedSpans().filter((s) => s.name.startsWith('update '))).toHaveLength(3);
+});
+
+test('failed exports are counted on /metrics for the telemetry-health alert', async () => {
+  await h.otel.telemetry.flush();
+  const deadline = Date.now() + 15_000;
+  let metrics = '';
+  while (Date.now() < deadline) {
+    metrics = await (await fetch(`${h.httpUrl}/metrics`)).text();
+    if (/tracegram_telemetry_export_failures_total\{signal="traces"\} [1-9]/.test(metrics)) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(metrics).toMatch(/tracegram_telemetry_export_failures_total\{signal="traces"\} [1-9]/);
+  expect(metrics).toMatch(/tracegram_telemetry_export_failures_total\{signal="logs"\} [1-9]/);
+});
