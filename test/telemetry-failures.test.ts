@@ -50,13 +50,13 @@ test('a dead collector and a throwing span hook change no reply', async () => {
   };
   expect((await act(() => user.sendCommand('/start')))?.reasonCode).toBe('SUCCESS');
   expect(h.standIn.lastMessage(user.id)?.text).toContain('Pick a category');
-  expect((await act(() => user.press(h.standIn.lastMessage(user.id) as Message, '🎵 Audio')))?.reasonCode).toBe(
-    'SUCCESS',
-  );
+  expect(
+    (await act(() => user.press(h.standIn.lastMessage(user.id) as Message, '🎵 Audio')))?.reasonCode,
+  ).toBe('SUCCESS');
   expect(h.standIn.lastMessage(user.id)?.text).toContain('Audio: choose a model');
-  expect((await act(() => user.pressData(h.standIn.lastMessage(user.id) as Message, 'junk')))?.reasonCode).toBe(
-    'UNKNOWN_ACTION',
-  );
+  expect(
+    (await act(() => user.pressData(h.standIn.lastMessage(user.id) as Message, 'junk')))?.reasonCode,
+  ).toBe('UNKNOWN_ACTION');
   // The healthy in-memory exporter beside the broken ones still saw everything.
   expect(h.finishedSpans().filter((s) => s.name.startsWith('update '))).toHaveLength(3);
 });

@@ -97,6 +97,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (exporting) {
     readers.push(
       new PeriodicExportingMetricReader({
+        // Matches a typical 15 s scrape interval, so rate() windows look the same on both paths.
+        exportIntervalMillis: 15_000,
         exporter: countFailures(new OTLPMetricExporter(), countFailure('metrics')) as OTLPMetricExporter,
       }),
     );
