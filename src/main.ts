@@ -31,16 +31,16 @@ async function main(): Promise<void> {
 
   const { createApp } = await import('./app.js');
   const app = await createApp(config, telemetry);
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    stopping ??= (async () => {
-      app.logger.info({ event: EVENT.APP_STOPPING, signal }, 'signal received');
-      await app.stop();
-      await telemetry.shutdown();
-    })();
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.logger.info({ event: EVENT.APP_STOPPING, signal }, 'signal received');
+    await app.stop();
+    await telemetry.shutdown();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
   try {
     await app.start();
   } catch (error) {
