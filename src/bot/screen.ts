@@ -1,3 +1,4 @@
+import { GrammyError } from 'grammy';
 import { EVENT } from '../telemetry/conventions.js';
 import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
 import type { ScreenId } from '../ui/registry.js';
@@ -13,7 +14,7 @@ export async function showScreen(ctx: BotContext, screen: ScreenId, how: 'edit' 
   const pressed = ctx.callbackQuery?.message;
   const liveMessageId = await ctx.telemetry.render(screen, async () => {
     if (how === 'edit' && pressed) {
-      await ctx.editMessageText(view.text, { reply_markup: view.keyboard });
+      await ctx.editMessageText(view.text, { reply_markup: view.keyboard }).catch(ignoreUnmodified);
       return pressed.message_id;
     }
     const previous = ctx.session.liveMessageId;
@@ -26,6 +27,12 @@ export async function showScreen(ctx: BotContext, screen: ScreenId, how: 'edit' 
   });
   ctx.session.screen = screen;
   ctx.session.liveMessageId = liveMessageId;
+}
+
+/** Telegram refuses an edit that changes nothing (a double tap); the user already sees the screen. */
+function ignoreUnmodified(error: unknown): void {
+  if (error instanceof GrammyError && error.description.includes('message is not modified')) return;
+  throw error;
 }
 
 /** The short text a user sees for a reason code, in their language. */

@@ -1,0 +1,67 @@
+import type { Message } from 'grammy/types';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { SessionData } from '../src/bot/context.js';
+import { ATTR, SPAN } from '../src/telemetry/conventions.js';
+import type { UpdateSummary } from '../src/telemetry/update-telemetry.js';
+import { encodeCallbackData } from '../src/ui/callback-data.js';
+import { BUTTON, type ButtonId, TRANSITIONS } from '../src/ui/registry.js';
+import { freshUserId, type Harness, startHarness } from './support/harness.js';
+import { TraceView } from './support/telemetry-assertions.js';
+
+/**
+ * Walks the UI registry through the running bot: every (screen, button) transition, pressed on the live
+ * message of a chat standing on that screen, reaches exactly one handler — the one the registry names —
+ * and ends with an outcome.
+ */
+const ARGS: Record<ButtonId, string[]> = {
+  CATEGORY: ['video'],
+  MODEL: ['kling'],
+  OPEN_PARAMS: [],
+  OPTION: ['duration', '10'],
+  PARAMS_DONE: [],
+  BALANCE: [],
+  HISTORY: [],
+  HELP: [],
+  BACK: [],
+  CANCEL: [],
+};
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.stop());
+
+test.each(TRANSITIONS)(
+  '$from / $button reaches exactly its handler and lands on $to',
+  async ({ from, button, to }) => {
+    const user = h.standIn.user({ id: freshUserId(), first_name: 'Walker', language_code: 'en' });
+    const started = h.waitForOutcomes(1);
+    await user.sendCommand('/start');
+    await started;
+    const live = h.standIn.lastMessage(user.id) as Message;
+    const session: SessionData = {
+      screen: from,
+      liveMessageId: live.message_id,
+      category: 'video',
+      model: 'kling',
+      options: { duration: '5' },
+      prompt: 'a walk through the registry',
+    };
+    await h.app.store.sessions<SessionData>().write(String(user.id), session);
+
+    const done = h.waitForOutcomes(1);
+    await user.pressData(live, encodeCallbackData(from, button, ARGS[button]));
+    const [summary] = (await done) as [UpdateSummary];
+
+    const view = TraceView.of(summary.traceId, h.finishedSpans());
+    const routed = view.named(SPAN.ROUTED);
+    expect(routed).toHaveLength(1);
+    expect(routed[0]?.attributes[ATTR.HANDLER]).toBe(BUTTON[button].handler);
+    expect(routed[0]?.attributes[ATTR.BUTTON_ID]).toBe(button);
+    expect(summary.outcome).not.toBe('silent');
+    expect(summary.reasonCode).toBe('SUCCESS');
+    expect(summary.screenId).toBe(to);
+    expect((await h.app.store.sessions<SessionData>().read(String(user.id)))?.screen).toBe(to);
+  },
+);
