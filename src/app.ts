@@ -19,6 +19,8 @@ export interface AppOptions {
   /** Called with every finished update's outcome (tests, and /debug in the next milestone). */
   onUpdateEnd?: (summary: UpdateSummary) => void;
   now?: () => number;
+  /** Called when the bot can no longer take updates (e.g. Telegram rejects the token): main.ts exits non-zero. */
+  onFatal?: (reason: string) => void;
 }
 
 export interface App {
@@ -114,7 +116,12 @@ export async function createApp(
       } else {
         polling = bot.start({ drop_pending_updates: false });
         polling.catch((error: unknown) => {
-          logger.error({ event: EVENT.DISPATCH_FAIL, error_type: (error as Error)?.name }, 'polling stopped');
+          const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          logger.fatal(
+            { event: EVENT.POLLING_STOPPED, detail },
+            'polling stopped: no more updates will arrive',
+          );
+          options.onFatal?.('polling stopped');
         });
       }
       logger.info({ event: EVENT.APP_READY, mode: config.mode, http: app.httpUrl }, 'ready');

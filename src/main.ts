@@ -30,7 +30,13 @@ async function main(): Promise<void> {
   });
 
   const { createApp } = await import('./app.js');
-  const app = await createApp(config, telemetry);
+  const app = await createApp(config, telemetry, {
+    // An orchestrator restarts a process that exits non-zero; a bot that gets no updates should not linger.
+    onFatal: (reason) => {
+      process.exitCode = 1;
+      void stop(reason);
+    },
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

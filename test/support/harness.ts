@@ -72,6 +72,7 @@ export interface HarnessOptions {
   /** Use the machine's real Postgres instead of in-memory PGlite. */
   postgres?: boolean;
   now?: () => number;
+  onFatal?: (reason: string) => void;
 }
 
 let nextUserId = 7_000_000 + (process.pid % 1000) * 1000;
@@ -103,6 +104,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       for (const wake of waiters.splice(0)) wake();
     },
     ...(options.now ? { now: options.now } : {}),
+    ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   });
   await app.start();
 
