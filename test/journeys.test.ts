@@ -7,14 +7,6 @@ import type { UpdateSummary } from '../src/telemetry/update-telemetry.js';
 import { freshUserId, type Harness, startHarness } from './support/harness.js';
 import { assertOutcome, TraceView } from './support/telemetry-assertions.js';
 
-/** Performs one user action and waits for the bot to finish handling the update it caused. */
-async function act(h: Harness, action: () => Promise<unknown>): Promise<UpdateSummary> {
-  const done = h.waitForOutcomes(1);
-  await action();
-  const [summary] = await done;
-  return summary as UpdateSummary;
-}
-
 function buttonTexts(message: Message | undefined): string[] {
   const keyboard = message?.reply_markup?.inline_keyboard ?? [];
   return keyboard.flat().map((button) => button.text);
@@ -42,7 +34,7 @@ describe.each([
     const chat = alice.id;
     const steps: UpdateSummary[] = [];
 
-    steps.push(await act(h, () => alice.sendCommand('/start')));
+    steps.push(await h.act(() => alice.sendCommand('/start')));
     const menu = h.standIn.lastMessage(chat);
     expect(menu?.text).toContain('Pick a category');
     expect(buttonTexts(menu)).toEqual([
@@ -54,22 +46,22 @@ describe.each([
       '❓ Help',
     ]);
 
-    steps.push(await act(h, () => alice.press(menu as Message, '🎬 Video')));
+    steps.push(await h.act(() => alice.press(menu as Message, '🎬 Video')));
     const models = h.standIn.lastMessage(chat);
     expect(models?.message_id).toBe(menu?.message_id);
     expect(models?.text).toContain('Video: choose a model');
     expect(buttonTexts(models)).toEqual(['Veo Fast · 30 cr', 'Kling · 25 cr', '⬅️ Back']);
 
-    steps.push(await act(h, () => alice.press(models as Message, 'Veo Fast · 30 cr')));
+    steps.push(await h.act(() => alice.press(models as Message, 'Veo Fast · 30 cr')));
     const card = h.standIn.lastMessage(chat);
     expect(card?.text).toContain('Veo Fast — 30 credits per generation');
 
-    steps.push(await act(h, () => alice.press(card as Message, '⚙️ Set parameters')));
+    steps.push(await h.act(() => alice.press(card as Message, '⚙️ Set parameters')));
     const form = h.standIn.lastMessage(chat);
     expect(form?.text).toContain('Send your prompt as a message');
     expect(buttonTexts(form)).toContain('✅ 1:1');
 
-    steps.push(await act(h, () => alice.sendText('a red fox running through snow')));
+    steps.push(await h.act(() => alice.sendText('a red fox running through snow')));
     const formWithPrompt = h.standIn.lastMessage(chat);
     expect(formWithPrompt?.message_id).not.toBe(form?.message_id);
     expect(formWithPrompt?.text).toContain('Prompt: a red fox running through snow');
@@ -78,11 +70,11 @@ describe.each([
       h.standIn.messages(chat).find((m) => m.message_id === form?.message_id)?.reply_markup,
     ).toBeUndefined();
 
-    steps.push(await act(h, () => alice.press(formWithPrompt as Message, '16:9')));
+    steps.push(await h.act(() => alice.press(formWithPrompt as Message, '16:9')));
     expect(buttonTexts(h.standIn.lastMessage(chat))).toContain('✅ 16:9');
 
-    steps.push(await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '10 s')));
-    steps.push(await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '➡️ Continue')));
+    steps.push(await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '10 s')));
+    steps.push(await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '➡️ Continue')));
     const confirm = h.standIn.lastMessage(chat);
     expect(confirm?.text).toContain('Check your order: Veo Fast, 30 credits.');
     expect(confirm?.text).toContain('Aspect ratio: 16:9');
@@ -156,36 +148,36 @@ describe.each([
 
   test('Back and Cancel walk the registry transitions', async () => {
     const chat = alice.id;
-    await act(h, () => alice.sendCommand('/start'));
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '🖼 Images'));
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, 'Flux Pro · 4 cr'));
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '⬅️ Back'));
+    await h.act(() => alice.sendCommand('/start'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '🖼 Images'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, 'Flux Pro · 4 cr'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '⬅️ Back'));
     expect(h.standIn.lastMessage(chat)?.text).toContain('Images: choose a model');
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '⬅️ Back'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '⬅️ Back'));
     expect(h.standIn.lastMessage(chat)?.text).toContain('Pick a category');
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '❓ Help'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '❓ Help'));
     expect(h.standIn.lastMessage(chat)?.text).toContain('/start — main menu');
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '⬅️ Back'));
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '💰 Balance'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '⬅️ Back'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '💰 Balance'));
     expect(h.standIn.lastMessage(chat)?.text).toContain('not open yet');
 
-    await act(h, () => alice.sendCommand('/start'));
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '🎵 Audio'));
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, 'Suno · 10 cr'));
-    await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '⚙️ Set parameters'));
-    await act(h, () => alice.sendText('lofi beat'));
-    const cancelled = await act(h, () => alice.press(h.standIn.lastMessage(chat) as Message, '✖️ Cancel'));
+    await h.act(() => alice.sendCommand('/start'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '🎵 Audio'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, 'Suno · 10 cr'));
+    await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '⚙️ Set parameters'));
+    await h.act(() => alice.sendText('lofi beat'));
+    const cancelled = await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '✖️ Cancel'));
     expect(cancelled.reasonCode).toBe('SUCCESS');
     expect(h.standIn.lastMessage(chat)?.text).toContain('Pick a category');
   });
 
   test('a Russian-speaking user gets Russian replies', async () => {
     const boris = h.standIn.user({ id: freshUserId(), first_name: 'Борис', language_code: 'ru' });
-    await act(h, () => boris.sendCommand('/start'));
+    await h.act(() => boris.sendCommand('/start'));
     const menu = h.standIn.lastMessage(boris.id);
     expect(menu?.text).toBe('Что создадим? Выберите категорию.');
     expect(buttonTexts(menu)).toContain('🖼 Картинки');
-    const stale = await act(h, () => boris.pressData(menu as Message, '1.zz.forged'));
+    const stale = await h.act(() => boris.pressData(menu as Message, '1.zz.forged'));
     expect(stale.reasonCode).toBe('UNKNOWN_ACTION');
     const answer = h.standIn.calls.filter((c) => c.method === 'answerCallbackQuery').at(-1);
     expect(answer?.params.text).toBe('Кнопка не распознана. Отправьте /start для нового меню.');

@@ -15,13 +15,6 @@ import { encodeCallbackData } from '../src/ui/callback-data.js';
 import { freshUserId, type Harness, startHarness, TEST_TOKEN, testTelemetry } from './support/harness.js';
 import { assertOutcome, TraceView } from './support/telemetry-assertions.js';
 
-async function act(h: Harness, action: () => Promise<unknown>): Promise<UpdateSummary> {
-  const done = h.waitForOutcomes(1);
-  await action();
-  const [summary] = await done;
-  return summary as UpdateSummary;
-}
-
 /** The reply a user got for the update: the callback answer's text, or the last message the bot sent. */
 function lastAnswerText(h: Harness): string | undefined {
   return h.standIn.calls.filter((c) => c.method === 'answerCallbackQuery').at(-1)?.params.text as
@@ -41,10 +34,10 @@ describe('every reason code this milestone can produce', () => {
   /** A fresh user standing on the parameters form of Flux Pro. */
   async function userOnForm(): Promise<SimulatedUser> {
     const user = h.standIn.user({ id: freshUserId(), first_name: 'Tess', language_code: 'en' });
-    await act(h, () => user.sendCommand('/start'));
-    await act(h, () => user.press(live(h, user), '🖼 Images'));
-    await act(h, () => user.press(live(h, user), 'Flux Pro · 4 cr'));
-    await act(h, () => user.press(live(h, user), '⚙️ Set parameters'));
+    await h.act(() => user.sendCommand('/start'));
+    await h.act(() => user.press(live(h, user), '🖼 Images'));
+    await h.act(() => user.press(live(h, user), 'Flux Pro · 4 cr'));
+    await h.act(() => user.press(live(h, user), '⚙️ Set parameters'));
     return user;
   }
 
@@ -187,8 +180,8 @@ describe('every reason code this milestone can produce', () => {
 
   test.each(cases)('$name → $code', async ({ code, outcome, detail, reply, via, prepare = [], run }) => {
     const user = await userOnForm();
-    for (const step of prepare) await act(h, () => step(user));
-    const summary = await act(h, () => run(user));
+    for (const step of prepare) await h.act(() => step(user));
+    const summary = await h.act(() => run(user));
     expect(summary).toMatchObject({ reasonCode: code, outcome, detail });
 
     const view = TraceView.of(summary.traceId, h.finishedSpans());
@@ -222,11 +215,11 @@ describe('failures outside the handlers', () => {
     const h = await startHarness();
     try {
       const user = h.standIn.user({ id: freshUserId(), first_name: 'Dora', language_code: 'en' });
-      await act(h, () => user.sendCommand('/start'));
+      await h.act(() => user.sendCommand('/start'));
       expect((await fetch(`${h.httpUrl}/readyz`)).status).toBe(200);
 
       await h.app.store.close();
-      const summary = await act(h, () => user.sendCommand('/start'));
+      const summary = await h.act(() => user.sendCommand('/start'));
       expect(summary).toMatchObject({ reasonCode: 'DB_ERROR', outcome: 'error' });
       expect(h.standIn.lastMessage(user.id)?.text).toBe(
         'We could not save your progress, please try again in a moment.',
@@ -254,7 +247,7 @@ describe('failures outside the handlers', () => {
     try {
       const user = h.standIn.user({ id: freshUserId(), first_name: 'Nat', language_code: 'en' });
       h.standIn.failNext('sendMessage', { kind: 'network' });
-      const summary = await act(h, () => user.sendCommand('/start'));
+      const summary = await h.act(() => user.sendCommand('/start'));
       expect(summary).toMatchObject({ reasonCode: 'INTERNAL_ERROR', outcome: 'error', detail: 'HttpError' });
       const view = TraceView.of(summary.traceId, h.finishedSpans());
       const calls = view.named(`${SPAN.BOTAPI_PREFIX}sendMessage`);
@@ -276,7 +269,7 @@ describe('failures outside the handlers', () => {
         description: 'Too Many Requests: retry after 3',
         retry_after: 3,
       });
-      const summary = await act(h, () => user.sendCommand('/help'));
+      const summary = await h.act(() => user.sendCommand('/help'));
       const view = TraceView.of(summary.traceId, h.finishedSpans());
       const limited = view.named(`${SPAN.BOTAPI_PREFIX}sendMessage`)[0];
       expect(limited?.attributes).toMatchObject({

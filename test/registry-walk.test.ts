@@ -2,10 +2,10 @@ import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { SessionData } from '../src/bot/context.js';
 import { ATTR, SPAN } from '../src/telemetry/conventions.js';
-import type { UpdateSummary } from '../src/telemetry/update-telemetry.js';
 import { encodeCallbackData } from '../src/ui/callback-data.js';
-import { BUTTON, type ButtonId, TRANSITIONS } from '../src/ui/registry.js';
+import { BUTTON, TRANSITIONS } from '../src/ui/registry.js';
 import { freshUserId, type Harness, startHarness } from './support/harness.js';
+import { SAMPLE_ARGS } from './support/registry-samples.js';
 import { TraceView } from './support/telemetry-assertions.js';
 
 /**
@@ -13,19 +13,6 @@ import { TraceView } from './support/telemetry-assertions.js';
  * message of a chat standing on that screen, reaches exactly one handler — the one the registry names —
  * and ends with an outcome.
  */
-const ARGS: Record<ButtonId, string[]> = {
-  CATEGORY: ['video'],
-  MODEL: ['kling'],
-  OPEN_PARAMS: [],
-  OPTION: ['duration', '10'],
-  PARAMS_DONE: [],
-  BALANCE: [],
-  HISTORY: [],
-  HELP: [],
-  BACK: [],
-  CANCEL: [],
-};
-
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
@@ -50,9 +37,9 @@ test.each(TRANSITIONS)(
     };
     await h.app.store.sessions<SessionData>().write(String(user.id), session);
 
-    const done = h.waitForOutcomes(1);
-    await user.pressData(live, encodeCallbackData(from, button, ARGS[button]));
-    const [summary] = (await done) as [UpdateSummary];
+    const summary = await h.act(() =>
+      user.pressData(live, encodeCallbackData(from, button, SAMPLE_ARGS[button])),
+    );
 
     const view = TraceView.of(summary.traceId, h.finishedSpans());
     const routed = view.named(SPAN.ROUTED);

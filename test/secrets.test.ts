@@ -30,11 +30,7 @@ beforeAll(async () => {
     username: 'zelda_private_handle',
     language_code: 'en',
   });
-  const act = async (action: () => Promise<unknown>) => {
-    const done = h.waitForOutcomes(1);
-    await action();
-    await done;
-  };
+  const act = h.act;
   const live = () => h.standIn.lastMessage(userId) as Message;
   await act(() => user.sendCommand('/start'));
   await act(() => user.press(live(), '🖼 Images'));

@@ -43,11 +43,7 @@ afterAll(() => h.stop());
 
 test('a dead collector and a throwing span hook change no reply', async () => {
   const user = h.standIn.user({ id: freshUserId(), first_name: 'Quinn', language_code: 'en' });
-  const act = async (action: () => Promise<unknown>) => {
-    const done = h.waitForOutcomes(1);
-    await action();
-    return (await done)[0];
-  };
+  const act = h.act;
   expect((await act(() => user.sendCommand('/start')))?.reasonCode).toBe('SUCCESS');
   expect(h.standIn.lastMessage(user.id)?.text).toContain('Pick a category');
   expect(

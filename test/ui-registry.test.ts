@@ -3,19 +3,7 @@ import { FEATURES } from '../src/bot/bot.js';
 import { VIEWS } from '../src/bot/views.js';
 import { decodeCallbackData, encodeCallbackData, MAX_CALLBACK_DATA_BYTES } from '../src/ui/callback-data.js';
 import { BUTTON, type ButtonId, SCREEN, SCREEN_CODE, TRANSITIONS } from '../src/ui/registry.js';
-
-const SAMPLE_ARGS: Record<ButtonId, string[]> = {
-  CATEGORY: ['image'],
-  MODEL: ['veo-fast'],
-  OPEN_PARAMS: [],
-  OPTION: ['aspect', '16x9'],
-  PARAMS_DONE: [],
-  BALANCE: [],
-  HISTORY: [],
-  HELP: [],
-  BACK: [],
-  CANCEL: [],
-};
+import { SAMPLE_ARGS } from './support/registry-samples.js';
 
 describe('UI registry', () => {
   test('every transition starts and ends on a registered screen with a view', () => {

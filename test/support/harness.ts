@@ -63,6 +63,8 @@ export interface Harness {
   outcomes: UpdateSummary[];
   /** Resolves once `count` more updates than now have finished. */
   waitForOutcomes: (count: number, timeoutMs?: number) => Promise<UpdateSummary[]>;
+  /** Performs one user action and resolves with the outcome of the update it caused. */
+  act: (action: () => Promise<unknown>) => Promise<UpdateSummary>;
   finishedSpans: () => ReadableSpan[];
   stop: () => Promise<void>;
 }
@@ -137,6 +139,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     outcomes,
     waitForOutcomes,
+    async act(action) {
+      const done = waitForOutcomes(1);
+      await action();
+      const [summary] = await done;
+      return summary as UpdateSummary;
+    },
     finishedSpans: () => otel.spans.getFinishedSpans(),
     async stop() {
       await app.stop();

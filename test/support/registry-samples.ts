@@ -1,0 +1,15 @@
+import type { ButtonId } from '../../src/ui/registry.js';
+
+/** Valid arguments for each button, consistent with one chat on Kling (video): category, model, option. */
+export const SAMPLE_ARGS: Record<ButtonId, string[]> = {
+  CATEGORY: ['video'],
+  MODEL: ['kling'],
+  OPEN_PARAMS: [],
+  OPTION: ['duration', '10'],
+  PARAMS_DONE: [],
+  BALANCE: [],
+  HISTORY: [],
+  HELP: [],
+  BACK: [],
+  CANCEL: [],
+};
