@@ -82,7 +82,7 @@ export async function createApp(
   const webhookMode = config.mode === 'webhook';
   const http = createHttpServer({
     logger,
-    prometheus: telemetry.prometheus,
+    renderMetrics: () => telemetry.exposition.render(),
     checkReady: () => store.ping(),
     ...(webhookMode
       ? {

@@ -1,8 +1,9 @@
 import type { Update } from 'grammy/types';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { createHttpServer, WEBHOOK_BODY_LIMIT_BYTES, WEBHOOK_PATH } from '../src/server/http-server.js';
-import { EVENT } from '../src/telemetry/conventions.js';
+import { EVENT, METRIC } from '../src/telemetry/conventions.js';
 import { createLogger } from '../src/telemetry/logger.js';
+import { withUnitSuffixes } from '../src/telemetry/prometheus-exposition.js';
 import { testTelemetry } from './support/harness.js';
 
 const SECRET = 'correct-secret_123';
@@ -17,7 +18,7 @@ describe('HTTP server', () => {
         level: 'info',
         destination: { write: (l: string) => void lines.push(JSON.parse(l)) },
       }),
-      prometheus: testTelemetry().telemetry.prometheus,
+      renderMetrics: () => testTelemetry().telemetry.exposition.render(),
       checkReady: async () => {
         if (!ready) throw new Error('store down');
       },
@@ -118,5 +119,46 @@ describe('HTTP server', () => {
     });
     expect(response.statusCode).toBe(200);
     expect(handled).toEqual([update]);
+  });
+});
+
+describe('/metrics names', () => {
+  test('histograms carry the unit suffix the OTLP → Prometheus translation gives them', () => {
+    const raw = [
+      '# HELP tracegram_update_duration Time',
+      '# UNIT tracegram_update_duration s',
+      '# TYPE tracegram_update_duration histogram',
+      'tracegram_update_duration_count{handler="menu"} 3',
+      'tracegram_update_duration_sum{handler="menu"} 0.2',
+      'tracegram_update_duration_bucket{handler="menu",le="0.005"} 1',
+      'tracegram_updates_total{handler="menu"} 3',
+    ].join('\n');
+    expect(withUnitSuffixes(raw).split('\n')).toEqual([
+      '# HELP tracegram_update_duration_seconds Time',
+      '# UNIT tracegram_update_duration_seconds s',
+      '# TYPE tracegram_update_duration_seconds histogram',
+      'tracegram_update_duration_seconds_count{handler="menu"} 3',
+      'tracegram_update_duration_seconds_sum{handler="menu"} 0.2',
+      'tracegram_update_duration_seconds_bucket{handler="menu",le="0.005"} 1',
+      'tracegram_updates_total{handler="menu"} 3',
+    ]);
+  });
+
+  test('every Prometheus name in the conventions is what /metrics serves', async () => {
+    const { metrics, exposition } = testTelemetry().telemetry;
+    metrics.update({
+      updateType: 'message',
+      handler: 'menu',
+      outcome: 'silent',
+      reasonCode: 'NONE',
+      seconds: 0.01,
+    });
+    metrics.botApiCall({ method: 'sendMessage', errorCode: '0', seconds: 0.01 });
+    metrics.screenView('MAIN_MENU');
+    metrics.exportFailure('traces');
+    const text = await exposition.render();
+    for (const { promName } of Object.values(METRIC)) {
+      expect(text).toMatch(new RegExp(`^# TYPE ${promName} `, 'm'));
+    }
   });
 });

@@ -327,7 +327,7 @@ describe('no silent failures', () => {
       expect(view.root.status.code).toBe(SpanStatusCode.ERROR);
       const silent = lines.find((l) => l.event === EVENT.SILENT_UPDATE);
       expect(silent).toMatchObject({ level: 'error', trace_id: traceId });
-      const metrics = await scrape(telemetry.prometheus);
+      const metrics = await telemetry.exposition.render();
       expect(metrics).toMatch(/tracegram_silent_updates_total\{[^}]*update_type="message"[^}]*\} 1/);
       expect(initialSession().screen).toBe('MAIN_MENU');
     } finally {
@@ -336,17 +336,3 @@ describe('no silent failures', () => {
     }
   });
 });
-
-async function scrape(
-  prometheus: ReturnType<typeof testTelemetry>['telemetry']['prometheus'],
-): Promise<string> {
-  const { createServer } = await import('node:http');
-  const server = createServer((req, res) => prometheus.getMetricsRequestHandler(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  try {
-    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  } finally {
-    server.close();
-  }
-}

@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Update } from 'grammy/types';
 import { EVENT } from '../telemetry/conventions.js';
@@ -12,7 +11,8 @@ const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 
 export interface HttpServerDeps {
   logger: Logger;
-  prometheus: PrometheusExporter;
+  /** The Prometheus text exposition of the app's metrics. */
+  renderMetrics: () => Promise<string>;
   /** Resolves when the store answers; throws otherwise. */
   checkReady: () => Promise<void>;
   /** Present in webhook mode only: the secret Telegram must echo, and where updates go. */
@@ -58,10 +58,9 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     },
   );
 
-  app.get('/metrics', (request, reply) => {
-    reply.hijack();
-    deps.prometheus.getMetricsRequestHandler(request.raw, reply.raw);
-  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.renderMetrics()),
+  );
 
   const webhook = deps.webhook;
   if (webhook) {

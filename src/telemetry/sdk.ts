@@ -33,6 +33,7 @@ import {
 import { INSTRUMENTATION_SCOPE } from './conventions.js';
 import { countFailures, guardSpanProcessor } from './guarded.js';
 import { BotMetrics } from './metrics.js';
+import { PrometheusExposition } from './prometheus-exposition.js';
 import { SpanRecorder } from './span-recorder.js';
 
 export interface TelemetryOptions {
@@ -50,8 +51,8 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** The last finished traces, kept in process for /debug and the embedded trace view. */
   readonly recorder: SpanRecorder;
-  /** Serves `/metrics`; the same MeterProvider feeds OTLP, so names agree by construction. */
-  readonly prometheus: PrometheusExporter;
+  /** Renders `/metrics` from the same MeterProvider that feeds OTLP, with OTLP's Prometheus names. */
+  readonly exposition: PrometheusExposition;
   readonly metrics: BotMetrics;
   /** True when log lines should also become OTel log records. */
   readonly exportsLogs: boolean;
@@ -88,7 +89,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
 
   const exporting = options.otlpEndpoint !== undefined;
   const recorder = new SpanRecorder();
-  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+  // A pull reader for /metrics; its own HTTP server stays off (fastify serves the route).
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
 
   // The meter provider comes first so that exporter failures of the other signals can be counted.
   const readers: IMetricReader[] = [prometheus, ...(options.metricReaders ?? [])];
@@ -149,7 +151,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   };
   return {
     recorder,
-    prometheus,
+    exposition: new PrometheusExposition(prometheus),
     metrics: botMetrics,
     exportsLogs: logProcessors.length > 0,
     resourceAttributes: resource.attributes,

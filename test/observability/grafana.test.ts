@@ -8,8 +8,8 @@ import { ALERT_RULES, CONTACT_POINT } from '../../grafana/as-code/alerts.js';
 import { DASHBOARDS, FUNNEL, panelIdOf } from '../../grafana/as-code/dashboards.js';
 import { TRACE_LINK_TAGS } from '../../grafana/as-code/datasources.js';
 import { dashboardPath, generatedFiles, OUTPUT_PATH } from '../../grafana/as-code/outputs.js';
-import { GRAFANA_ENV } from '../../grafana/as-code/provisioning.js';
-import { ATTR, LABEL, LOG_FIELD, METRIC_LABELS, SEMCONV } from '../../src/telemetry/conventions.js';
+import { GRAFANA_ENV, grafanaVar } from '../../grafana/as-code/provisioning.js';
+import { ATTR, LOG_FIELD, METRIC_LABELS, SEMCONV } from '../../src/telemetry/conventions.js';
 import {
   EXEMPLAR_TRACE_ID_LABELS,
   GRAFANA_DATASOURCE,
@@ -35,9 +35,12 @@ const PROVISIONED_UIDS = new Set(
 );
 
 describe('generated files have not drifted from grafana/as-code', () => {
-  test.each([...generatedFiles()].map(([path, content]) => [path, content] as const))('%s', (path, content) => {
-    expect(readText(path), `${path} is stale: run npm run observability:generate`).toBe(content);
-  });
+  test.each([...generatedFiles()].map(([path, content]) => [path, content] as const))(
+    '%s',
+    (path, content) => {
+      expect(readText(path), `${path} is stale: run npm run observability:generate`).toBe(content);
+    },
+  );
 
   test('no dashboard JSON is committed without a source', () => {
     expect(dashboardFiles()).toEqual(DASHBOARDS.map((d) => dashboardPath(d.uid)).sort());
@@ -46,7 +49,11 @@ describe('generated files have not drifted from grafana/as-code', () => {
 
 describe('datasource uids', () => {
   test('the provisioned set is exactly the one src/telemetry/grafana.ts names', () => {
-    expect([...PROVISIONED_UIDS].sort()).toEqual(Object.values(GRAFANA_DATASOURCE).map((d) => d.uid).sort());
+    expect([...PROVISIONED_UIDS].sort()).toEqual(
+      Object.values(GRAFANA_DATASOURCE)
+        .map((d) => d.uid)
+        .sort(),
+    );
   });
 
   test('every uid a dashboard panel, target or link names is provisioned', () => {
@@ -54,7 +61,8 @@ describe('datasource uids', () => {
     for (const file of dashboardFiles()) {
       const text = readText(file);
       for (const [, uid] of text.matchAll(/"uid": "([^"]+)"/g)) {
-        if (uid !== readJson<DashboardJson>(file).uid && !PROVISIONED_UIDS.has(uid as string)) missing.push(`${file}: ${uid}`);
+        if (uid !== readJson<DashboardJson>(file).uid && !PROVISIONED_UIDS.has(uid as string))
+          missing.push(`${file}: ${uid}`);
       }
       for (const panel of readJson<DashboardJson>(file).panels) {
         for (const link of [...(panel.links ?? []), ...(panel.fieldConfig?.defaults.links ?? [])]) {
@@ -78,10 +86,12 @@ describe('datasource uids', () => {
 describe('datasource links between signals', () => {
   type Ds = { uid: string; jsonData: Record<string, never> };
   const ds = unescapeProvisioning(readYaml<{ datasources: Ds[] }>(OUTPUT_PATH.DATASOURCES)).datasources;
-  const byUid = (uid: string) => ds.find((d) => d.uid === uid)?.jsonData as Record<string, never>;
+  const byUid = (uid: string): unknown => ds.find((d) => d.uid === uid)?.jsonData;
 
   test('Prometheus exemplars link to Tempo under both exemplar labels', () => {
-    const prom = byUid(GRAFANA_DATASOURCE.PROMETHEUS.uid) as { exemplarTraceIdDestinations: { name: string }[] };
+    const prom = byUid(GRAFANA_DATASOURCE.PROMETHEUS.uid) as {
+      exemplarTraceIdDestinations: { name: string }[];
+    };
     expect(prom.exemplarTraceIdDestinations.map((d) => d.name)).toEqual([...EXEMPLAR_TRACE_ID_LABELS]);
   });
 
@@ -97,7 +107,8 @@ describe('datasource links between signals', () => {
 
   test('span attributes named by trace links are ones the code sets; their labels exist', () => {
     const attributes = [...Object.values(ATTR), ...Object.values(SEMCONV), 'service.name'] as string[];
-    for (const tag of [...TRACE_LINK_TAGS.logs, ...TRACE_LINK_TAGS.metrics]) expect(attributes).toContain(tag.key);
+    for (const tag of [...TRACE_LINK_TAGS.logs, ...TRACE_LINK_TAGS.metrics])
+      expect(attributes).toContain(tag.key);
     expect(METRIC_LABELS.UPDATES).toContain(TRACE_LINK_TAGS.metrics[0].value);
     expect(TRACE_LINK_TAGS.logs[0].value).toBe(LOKI_FIELD.SERVICE_NAME);
   });
@@ -111,37 +122,49 @@ describe('datasource links between signals', () => {
         matcherType: 'label',
         matcherRegex: LOG_FIELD.TRACE_ID,
         datasourceUid: GRAFANA_DATASOURCE.TEMPO.uid,
-        url: '${__value.raw}',
+        url: grafanaVar('__value.raw'),
       }),
     ]);
   });
 });
 
 describe('provisioning escapes `$`', () => {
-  test.each([OUTPUT_PATH.DATASOURCES, OUTPUT_PATH.ALERTING, OUTPUT_PATH.DASHBOARD_PROVIDERS])('%s', (path) => {
-    const text = readText(path);
-    const unescaped = text.replaceAll('$$', '').match(/\$\{?[A-Za-z_]+\}?/g) ?? [];
-    for (const ref of unescaped) {
-      expect(Object.values(GRAFANA_ENV).map((name) => `\${${name}}`)).toContain(ref);
-    }
-  });
+  test.each([OUTPUT_PATH.DATASOURCES, OUTPUT_PATH.ALERTING, OUTPUT_PATH.DASHBOARD_PROVIDERS])(
+    '%s',
+    (path) => {
+      const text = readText(path);
+      const unescaped = text.replaceAll('$$', '').match(/\$\{?[A-Za-z_]+\}?/g) ?? [];
+      for (const ref of unescaped) {
+        expect(Object.values(GRAFANA_ENV).map((name) => `\${${name}}`)).toContain(ref);
+      }
+    },
+  );
 
   test('templates reach Grafana with a single `$`', () => {
-    const alerting = unescapeProvisioning(readYaml<{ groups: { rules: { annotations: { summary: string } }[] }[] }>(OUTPUT_PATH.ALERTING));
-    expect(alerting.groups[0]?.rules[0]?.annotations.summary).toContain('{{ humanizePercentage $values.A.Value }}');
+    const alerting = unescapeProvisioning(
+      readYaml<{ groups: { rules: { annotations: { summary: string } }[] }[] }>(OUTPUT_PATH.ALERTING),
+    );
+    expect(alerting.groups[0]?.rules[0]?.annotations.summary).toContain(
+      '{{ humanizePercentage $values.A.Value }}',
+    );
   });
 });
 
 describe('alerting', () => {
   type Alerting = {
-    groups: { folder: string; rules: { uid: string; title: string; annotations: Record<string, string>; for: string }[] }[];
+    groups: {
+      folder: string;
+      rules: { uid: string; title: string; annotations: Record<string, string>; for: string }[];
+    }[];
     contactPoints: { name: string; receivers: { type: string; settings: Record<string, string> }[] }[];
     policies: { receiver: string }[];
   };
   const alerting = readYaml<Alerting>(OUTPUT_PATH.ALERTING);
 
   test('the same rules as the Prometheus rules file, by name and duration', () => {
-    const prom = readYaml<{ groups: { rules: { alert: string; for: string }[] }[] }>(OUTPUT_PATH.PROMETHEUS_RULES);
+    const prom = readYaml<{ groups: { rules: { alert: string; for: string }[] }[] }>(
+      OUTPUT_PATH.PROMETHEUS_RULES,
+    );
     const grafana = alerting.groups.flatMap((g) => g.rules.map((r) => [r.title, r.for]));
     expect(grafana).toEqual(prom.groups.flatMap((g) => g.rules.map((r) => [r.alert, r.for])));
   });
@@ -179,18 +202,50 @@ describe('alerting', () => {
 
 describe('dashboards', () => {
   test('the funnel follows the UI registry: start → category → model → parameters → confirm', () => {
-    expect(FUNNEL).toEqual([SCREEN.MAIN_MENU, SCREEN.CATEGORY_PICK, SCREEN.MODEL_PICK, SCREEN.PARAMS_FORM, SCREEN.CONFIRM]);
+    expect(FUNNEL).toEqual([
+      SCREEN.MAIN_MENU,
+      SCREEN.CATEGORY_PICK,
+      SCREEN.MODEL_PICK,
+      SCREEN.PARAMS_FORM,
+      SCREEN.CONFIRM,
+    ]);
   });
 
   test.each(dashboardFiles())('%s: panels do not overlap and fit the 24-column grid', (file) => {
     const cells = new Set<string>();
-    for (const panel of readJson<{ panels: { gridPos: { x: number; y: number; w: number; h: number } }[] }>(file).panels) {
+    for (const panel of readJson<{ panels: { gridPos: { x: number; y: number; w: number; h: number } }[] }>(
+      file,
+    ).panels) {
       const { x, y, w, h } = panel.gridPos;
       expect(x + w).toBeLessThanOrEqual(24);
       for (let i = x; i < x + w; i++) {
         for (let j = y; j < y + h; j++) {
           expect(cells.has(`${i},${j}`)).toBe(false);
           cells.add(`${i},${j}`);
+        }
+      }
+    }
+  });
+
+  test('links leave Grafana variables unencoded, so Grafana interpolates them', () => {
+    for (const file of dashboardFiles()) {
+      for (const panel of readJson<DashboardJson>(file).panels) {
+        for (const link of [...(panel.links ?? []), ...(panel.fieldConfig?.defaults.links ?? [])]) {
+          expect(link.url, `${file} › ${panel.title}`).not.toMatch(/%24/);
+          expect(link.url).toContain(grafanaVar('__from'));
+        }
+      }
+    }
+  });
+
+  test('series links only use labels the panel groups its series by', () => {
+    for (const spec of DASHBOARDS) {
+      for (const panel of spec.sections.flatMap((s) => s.panels)) {
+        for (const label of panel.traces?.bySeries ?? []) {
+          for (const query of panel.queries) {
+            const grouping = 'prom' in query ? (/by \(([^)]*)\)/.exec(query.prom)?.[1] ?? '') : '';
+            expect(grouping.split(', '), `${panel.title}: ${label}`).toContain(label);
+          }
         }
       }
     }
@@ -213,7 +268,10 @@ describe('/debug links (src/telemetry/grafana.ts)', () => {
     expect(url.startsWith('http://grafana.example:3000/explore?')).toBe(true);
     const [pane] = explorePanes(url);
     expect(pane?.datasource).toBe(GRAFANA_DATASOURCE.TEMPO.uid);
-    expect(pane?.queries[0]).toMatchObject({ query: SAMPLE_TRACE_ID, datasource: { uid: GRAFANA_DATASOURCE.TEMPO.uid } });
+    expect(pane?.queries[0]).toMatchObject({
+      query: SAMPLE_TRACE_ID,
+      datasource: { uid: GRAFANA_DATASOURCE.TEMPO.uid },
+    });
   });
 
   test('logsUrl opens the trace logs in the provisioned Loki datasource', () => {

@@ -118,7 +118,10 @@ const cases = [
     input_series: [
       { series: update('success', 'SUCCESS'), values: '0+10x40' },
       { series: role, values: '1x40' },
-      { series: 'otelcol_exporter_send_failed_spans_total{exporter="otlp_grpc/tempo"}', values: '0x10 0+6x20' },
+      {
+        series: 'otelcol_exporter_send_failed_spans_total{exporter="otlp_grpc/tempo"}',
+        values: '0x10 0+6x20',
+      },
     ],
     alert_rule_test: [...expectAt('10m', {}), ...expectAt('25m', { TracegramTelemetryDropping: '60' })],
   },
@@ -153,7 +156,13 @@ describe('promtool', () => {
       stringify({
         rule_files: [rulesFile],
         evaluation_interval: '1m',
-        tests: [{ interval: '1m', ...cases[0], alert_rule_test: expectAt('15m', { TracegramErrorRatioHigh: '1%' }) }],
+        tests: [
+          {
+            interval: '1m',
+            ...cases[0],
+            alert_rule_test: expectAt('15m', { TracegramErrorRatioHigh: '1%' }),
+          },
+        ],
       }),
     );
     expect(run(promtool, ['test', 'rules', testFile]).code).not.toBe(0);

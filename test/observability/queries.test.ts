@@ -3,7 +3,12 @@
  * names only metrics, labels, span attributes and log fields the code defines (conventions.ts,
  * reason-codes.ts, the UI registry) or the one declared list of external metrics.
  */
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_SERVICE_INSTANCE_ID,
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+} from '@opentelemetry/semantic-conventions';
 import { describe, expect, test } from 'vitest';
 import { EXTERNAL_METRICS } from '../../grafana/as-code/external-metrics.js';
 import { BUCKET_LABEL, TARGET_LABELS } from '../../grafana/as-code/promql.js';
@@ -37,8 +42,8 @@ const ATTRIBUTE_KEYS = new Set<string>([...Object.values(ATTR), ...Object.values
 const RESOURCE_KEYS = new Set<string>([
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
-  SEMCONV.SERVICE_INSTANCE_ID,
-  SEMCONV.DEPLOYMENT_ENVIRONMENT_NAME,
+  ATTR_SERVICE_INSTANCE_ID,
+  ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
 ]);
 /** Values an attribute may be compared with, where the code defines the vocabulary. */
 const ATTRIBUTE_VALUES: Record<string, readonly string[]> = {

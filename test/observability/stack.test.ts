@@ -9,13 +9,13 @@ import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ALERT_RULES } from '../../grafana/as-code/alerts.js';
-import { EXTERNAL_METRICS } from '../../grafana/as-code/external-metrics.js';
-import { GRAFANA_ENV } from '../../grafana/as-code/provisioning.js';
 import { BACKEND_URL, GRAFANA_DASHBOARDS_DIR } from '../../grafana/as-code/datasources.js';
+import { EXTERNAL_METRICS } from '../../grafana/as-code/external-metrics.js';
 import { OUTPUT_PATH } from '../../grafana/as-code/outputs.js';
+import { GRAFANA_ENV } from '../../grafana/as-code/provisioning.js';
 import { ATTR } from '../../src/telemetry/conventions.js';
 import { ALL_OUTCOMES, type Outcome } from '../../src/telemetry/reason-codes.js';
-import { readJson, readText, readYaml, repoPath, ROOT } from './support.js';
+import { ROOT, readJson, readText, readYaml, repoPath } from './support.js';
 
 interface Service {
   image?: string;
@@ -46,7 +46,8 @@ function mounts(service: Service): { source: string; target: string; bind: boole
 function hostPathOf(service: Service, containerPath: string): string | undefined {
   for (const m of mounts(service).filter((x) => x.bind)) {
     if (containerPath === m.target) return m.source;
-    if (containerPath.startsWith(`${m.target}/`)) return join(m.source, containerPath.slice(m.target.length + 1));
+    if (containerPath.startsWith(`${m.target}/`))
+      return join(m.source, containerPath.slice(m.target.length + 1));
   }
   return undefined;
 }
@@ -93,10 +94,13 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  test.each(Object.entries(services))('%s: image pinned to an exact version, or built here', (_name, service) => {
-    if (service.build !== undefined) return;
-    expect(service.image).toMatch(/^[\w./-]+:v?\d+\.\d+(\.\d+)?(-[\w.]+)?$/);
-  });
+  test.each(Object.entries(services))(
+    '%s: image pinned to an exact version, or built here',
+    (_name, service) => {
+      if (service.build !== undefined) return;
+      expect(service.image).toMatch(/^[\w./-]+:v?\d+\.\d+(\.\d+)?(-[\w.]+)?$/);
+    },
+  );
 
   test('every image is the pinned version the configs were written for', () => {
     const images = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, s.image]));
@@ -151,9 +155,20 @@ describe('docker-compose.yml', () => {
     expect(env.OTEL_RESOURCE_ATTRIBUTES).toContain('deployment.environment.name=');
   });
 
+  test('BOT_TOKEN is the only variable compose requires; every other one has a default', () => {
+    const text = readText('docker-compose.yml');
+    const required = [...text.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]);
+    expect(required).toEqual(['BOT_TOKEN']);
+    const bare = [...text.matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]);
+    // A bare ${VAR} is only allowed as the fallback of another default, where BOT_TOKEN is set.
+    expect(bare).toEqual(['BOT_TOKEN']);
+  });
+
   test('every variable compose reads is documented in .env.example', () => {
     const example = readText('.env.example');
-    const vars = new Set([...readText('docker-compose.yml').matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1] as string));
+    const vars = new Set(
+      [...readText('docker-compose.yml').matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1] as string),
+    );
     for (const name of vars) expect(example, name).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
   });
 });
@@ -174,6 +189,14 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/healthz/m);
     expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "src/main.ts"]');
+  });
+  test('the image gets every directory the app reads at run time (src, locales)', () => {
+    const ignored = readText('.dockerignore').split('\n');
+    for (const dir of ['src', 'locales']) {
+      expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
+      expect(ignored).not.toContain(dir);
+      expect(existsSync(repoPath(dir))).toBe(true);
+    }
   });
   test('.dockerignore keeps secrets and local state out of the build context', () => {
     const ignore = readText('.dockerignore').split('\n');
@@ -220,17 +243,24 @@ describe('collector', () => {
   });
 
   test('traces → Tempo, logs → Loki /otlp, metrics → Prometheus OTLP receiver', () => {
-    const exporterOf = (signal: string) => config.exporters[config.service.pipelines[signal]?.exporters?.[0] ?? ''];
+    const exporterOf = (signal: string) =>
+      config.exporters[config.service.pipelines[signal]?.exporters?.[0] ?? ''];
     expect(exporterOf('traces')?.endpoint).toBe('tempo:4317');
     expect(exporterOf('logs')?.endpoint).toBe(`${BACKEND_URL.LOKI}/otlp`);
     expect(exporterOf('metrics')?.metrics_endpoint).toBe(`${BACKEND_URL.PROMETHEUS}/api/v1/otlp/v1/metrics`);
   });
 
   test('tail sampling keeps errors and every non-success outcome, named as conventions.ts names them', () => {
-    type Policy = { type: string; status_code?: { status_codes: string[] }; string_attribute?: { key: string; values: string[] } };
+    type Policy = {
+      type: string;
+      status_code?: { status_codes: string[] };
+      string_attribute?: { key: string; values: string[] };
+    };
     const sampling = config.processors.tail_sampling as { policies: Policy[] };
     expect(config.service.pipelines.traces?.processors).toContain('tail_sampling');
-    expect(sampling.policies.find((p) => p.type === 'status_code')?.status_code?.status_codes).toEqual(['ERROR']);
+    expect(sampling.policies.find((p) => p.type === 'status_code')?.status_code?.status_codes).toEqual([
+      'ERROR',
+    ]);
     const byOutcome = sampling.policies.find((p) => p.type === 'string_attribute')?.string_attribute;
     expect(byOutcome?.key).toBe(ATTR.OUTCOME);
     const kept: Outcome[] = ['rejected', 'error', 'silent'];
@@ -240,9 +270,9 @@ describe('collector', () => {
   });
 
   test('its own metrics are exposed for Prometheus to scrape (the otel-collector job)', () => {
-    const prometheus = readYaml<{ scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] }>(
-      'otel/prometheus.yaml',
-    );
+    const prometheus = readYaml<{
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    }>('otel/prometheus.yaml');
     const job = prometheus.scrape_configs.find((c) => c.job_name === 'otel-collector');
     expect(job?.static_configs[0]?.targets).toEqual(['otel-collector:8888']);
     expect(readText(path)).toMatch(/port: 8888/);
@@ -268,10 +298,10 @@ describe('Tempo 3', () => {
       storage: { remote_write: { url: string; send_exemplars: boolean }[] };
       processor: { span_metrics: { dimensions: string[] } };
     };
-    expect(config).toHaveProperty(['overrides', 'defaults', 'metrics_generator', 'processors'], [
-      'service-graphs',
-      'span-metrics',
-    ]);
+    expect(config).toHaveProperty(
+      ['overrides', 'defaults', 'metrics_generator', 'processors'],
+      ['service-graphs', 'span-metrics'],
+    );
     expect(generator.storage.remote_write[0]).toEqual({
       url: `${BACKEND_URL.PROMETHEUS}/api/v1/write`,
       send_exemplars: true,

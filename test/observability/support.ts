@@ -12,6 +12,7 @@ import type { LRParser } from '@lezer/lr';
 import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
 import { OUTPUT_PATH } from '../../grafana/as-code/outputs.js';
+import { grafanaVar } from '../../grafana/as-code/provisioning.js';
 import { GRAFANA_DATASOURCE, traceLogsQuery, traceUrl } from '../../src/telemetry/grafana.js';
 import { SCREEN } from '../../src/ui/registry.js';
 
@@ -123,10 +124,10 @@ export function renderTemplate(expr: string, lang: Lang): string {
     .replaceAll('$__range', '1h')
     .replaceAll('$__interval', '1m')
     .replaceAll('$service', 'tracegram')
-    .replaceAll('${__tags}', 'service_name="tracegram"')
+    .replaceAll(grafanaVar('__tags'), 'service_name="tracegram"')
     .replaceAll('$__tags', lang === 'promql' ? 'handler="menu"' : 'service_name="tracegram"')
-    .replaceAll('${__span.traceId}', SAMPLE_TRACE_ID)
-    .replaceAll('${__value.raw}', SAMPLE_TRACE_ID)
+    .replaceAll(grafanaVar('__span.traceId'), SAMPLE_TRACE_ID)
+    .replaceAll(grafanaVar('__value.raw'), SAMPLE_TRACE_ID)
     .replaceAll(/\$\{__field\.labels\.([a-z_]+)\}/g, (_, label: string) => SAMPLE_LABEL_VALUE[label] ?? 'x');
 }
 
@@ -165,8 +166,9 @@ export function explorePanes(url: string): { datasource: string; queries: Explor
   const match = /[?&]panes=([^&]*)/.exec(url);
   if (!match) throw new Error(`not an Explore URL: ${url}`);
   const encoded = (match[1] as string)
-    .replaceAll('${__from}', '0')
-    .replaceAll('${__to}', '1')
+    .replaceAll(grafanaVar('__from'), '0')
+    .replaceAll(grafanaVar('__to'), '1')
+    .replaceAll(grafanaVar('service'), 'tracegram')
     .replaceAll(/\$\{__field\.labels\.([a-z_]+)\}/g, (_, label: string) => SAMPLE_LABEL_VALUE[label] ?? 'x');
   return Object.values(JSON.parse(decodeURIComponent(encoded)) as Record<string, never>);
 }
@@ -196,16 +198,26 @@ export interface PanelJson {
   type: string;
   title: string;
   datasource?: { uid: string; type: string };
-  targets?: { refId: string; datasource: { uid: string }; expr?: string; query?: string; legendFormat?: string }[];
+  targets?: {
+    refId: string;
+    datasource: { uid: string };
+    expr?: string;
+    query?: string;
+    legendFormat?: string;
+  }[];
   links?: { url: string }[];
   fieldConfig?: { defaults: { links?: { url: string }[] } };
 }
 
 export function dashboardFiles(): string[] {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'grafana/dashboards'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  })
+  const files = execFileSync(
+    'git',
+    ['ls-files', '--cached', '--others', '--exclude-standard', 'grafana/dashboards'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
     .split('\n')
     .filter((f) => f.endsWith('.json'));
   return [...new Set(files)].sort();
@@ -240,9 +252,12 @@ export function allExpressions(): Expression[] {
     }
   }
 
-  const rules = readYaml<{ groups: { rules: { alert: string; expr: string }[] }[] }>(OUTPUT_PATH.PROMETHEUS_RULES);
+  const rules = readYaml<{ groups: { rules: { alert: string; expr: string }[] }[] }>(
+    OUTPUT_PATH.PROMETHEUS_RULES,
+  );
   for (const group of rules.groups) {
-    for (const rule of group.rules) add(list, `${OUTPUT_PATH.PROMETHEUS_RULES} › ${rule.alert}`, 'promql', rule.expr);
+    for (const rule of group.rules)
+      add(list, `${OUTPUT_PATH.PROMETHEUS_RULES} › ${rule.alert}`, 'promql', rule.expr);
   }
 
   type Ds = {

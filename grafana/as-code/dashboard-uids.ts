@@ -1,0 +1,5 @@
+/** Dashboard uids: stable, so alert annotations and bookmarks keep working across regenerations. */
+export const DASHBOARD_UID = {
+  OVERVIEW: 'tracegram-overview',
+  JOURNEYS: 'tracegram-journeys',
+} as const;
