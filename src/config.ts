@@ -18,6 +18,7 @@ const ENV_KEYS = [
   'GRAFANA_URL',
   'LOG_LEVEL',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
   'OTEL_SERVICE_NAME',
 ] as const;
 
@@ -60,6 +61,8 @@ const schema = z
     GRAFANA_URL: url.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+    // The spec's default; gRPC is not bundled (the collector takes both HTTP encodings).
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
     OTEL_SERVICE_NAME: z.string().default('tracegram'),
   })
   .superRefine((env, ctx) => {
@@ -92,6 +95,7 @@ export interface Config {
     serviceName: string;
     /** Unset: the embedded mode (in-process span recorder, logs on stdout only). */
     otlpEndpoint: string | undefined;
+    otlpProtocol: 'http/protobuf' | 'http/json';
   };
 }
 
@@ -122,7 +126,11 @@ export function parseConfig(raw: RawEnv): Config {
     adminIds: env.ADMIN_IDS,
     grafanaUrl: env.GRAFANA_URL?.replace(/\/+$/, ''),
     logLevel: env.LOG_LEVEL,
-    telemetry: { serviceName: env.OTEL_SERVICE_NAME, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT },
+    telemetry: {
+      serviceName: env.OTEL_SERVICE_NAME,
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      otlpProtocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+    },
   };
 }
 

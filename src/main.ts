@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     serviceName: config.telemetry.serviceName,
     serviceVersion: packageJson.version,
     otlpEndpoint: config.telemetry.otlpEndpoint,
+    otlpProtocol: config.telemetry.otlpProtocol,
   });
 
   const { createApp } = await import('./app.js');

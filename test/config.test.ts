@@ -17,7 +17,7 @@ describe('configuration', () => {
       adminIds: [],
       grafanaUrl: undefined,
       logLevel: 'info',
-      telemetry: { serviceName: 'tracegram', otlpEndpoint: undefined },
+      telemetry: { serviceName: 'tracegram', otlpEndpoint: undefined, otlpProtocol: 'http/protobuf' },
     });
   });
 
@@ -36,6 +36,7 @@ describe('configuration', () => {
       LOG_LEVEL: 'debug',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       OTEL_SERVICE_NAME: 'tracegram-eu',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       UNRELATED: 'ignored',
     });
     expect(config).toMatchObject({
@@ -45,7 +46,11 @@ describe('configuration', () => {
       publicUrl: 'https://bot.example.org',
       adminIds: [1, 22, 333],
       grafanaUrl: 'http://grafana:3000',
-      telemetry: { serviceName: 'tracegram-eu', otlpEndpoint: 'http://collector:4318' },
+      telemetry: {
+        serviceName: 'tracegram-eu',
+        otlpEndpoint: 'http://collector:4318',
+        otlpProtocol: 'http/json',
+      },
     });
   });
 
@@ -61,6 +66,7 @@ describe('configuration', () => {
     [{ BOT_TOKEN: TOKEN, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
     [{ BOT_TOKEN: TOKEN, ADMIN_IDS: '1,alice' }, 'ADMIN_IDS must be comma-separated numeric'],
     [{ BOT_TOKEN: TOKEN, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ BOT_TOKEN: TOKEN, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL'],
     [{ BOT_TOKEN: TOKEN, WEBHOOK_SECRET: 'has spaces!' }, 'WEBHOOK_SECRET must be 1-256 characters'],
   ])('%j fails at start with one clear line naming the variable', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(ConfigError);

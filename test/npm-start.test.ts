@@ -84,6 +84,8 @@ describe('npm start against a Bot API emulator and an OTLP receiver', () => {
         PORT: '0',
         DATA_DIR: dataDir,
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        // JSON, so this receiver can read what arrives; production defaults to protobuf.
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',
         OTEL_BLRP_SCHEDULE_DELAY: '200',
         OTEL_METRIC_EXPORT_INTERVAL: '500',

@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { context, DiagLogLevel, diag, logs, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import {
   defaultResource,
   detectResources,
@@ -18,7 +21,12 @@ import {
   type LogRecordExporter,
   type LogRecordProcessor,
 } from '@opentelemetry/sdk-logs';
-import { type IMetricReader, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  type IMetricReader,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
 import {
   BatchSpanProcessor,
   type SpanExporter,
@@ -41,6 +49,8 @@ export interface TelemetryOptions {
   serviceVersion: string;
   /** Set: traces, metrics and logs leave by OTLP/HTTP (the exporters read the standard OTEL_* variables). */
   otlpEndpoint: string | undefined;
+  /** OTEL_EXPORTER_OTLP_PROTOCOL; the JS SDK ships one exporter package per encoding. */
+  otlpProtocol?: 'http/protobuf' | 'http/json';
   /** Extra processors and readers, e.g. in-memory exporters in tests. */
   spanProcessors?: SpanProcessor[];
   logProcessors?: LogRecordProcessor[];
@@ -88,6 +98,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     );
 
   const exporting = options.otlpEndpoint !== undefined;
+  const json = options.otlpProtocol === 'http/json';
   const recorder = new SpanRecorder();
   // A pull reader for /metrics; its own HTTP server stays off (fastify serves the route).
   const prometheus = new PrometheusExporter({ preventServerStart: true });
@@ -101,7 +112,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       new PeriodicExportingMetricReader({
         // Matches a typical 15 s scrape interval, so rate() windows look the same on both paths.
         exportIntervalMillis: 15_000,
-        exporter: countFailures(new OTLPMetricExporter(), countFailure('metrics')) as OTLPMetricExporter,
+        exporter: countFailures(
+          json ? new JsonMetricExporter() : new ProtoMetricExporter(),
+          countFailure('metrics'),
+        ) as PushMetricExporter,
       }),
     );
   }
@@ -116,7 +130,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (exporting) {
     spanProcessors.push(
       new BatchSpanProcessor({
-        exporter: countFailures(new OTLPTraceExporter(), countFailure('traces')) as SpanExporter,
+        exporter: countFailures(
+          json ? new JsonTraceExporter() : new ProtoTraceExporter(),
+          countFailure('traces'),
+        ) as SpanExporter,
       }),
     );
   }
@@ -129,7 +146,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (exporting) {
     logProcessors.push(
       new BatchLogRecordProcessor({
-        exporter: countFailures(new OTLPLogExporter(), countFailure('logs')) as LogRecordExporter,
+        exporter: countFailures(
+          json ? new JsonLogExporter() : new ProtoLogExporter(),
+          countFailure('logs'),
+        ) as LogRecordExporter,
       }),
     );
   }
