@@ -1,10 +1,11 @@
 import { logs } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
-import type { Bot } from 'grammy';
+import { type Bot, BotError } from 'grammy';
 import type { DestinationStream } from 'pino';
 import { createBot } from './bot/bot.js';
 import type { BotContext, SessionData } from './bot/context.js';
 import type { Config } from './config.js';
+import { describeError } from './errors.js';
 import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { openStore, type Store } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
@@ -69,16 +70,21 @@ export async function createApp(
     metrics: telemetry.metrics,
     pseudonymize: createPseudonymizer(config.botToken),
     instanceRole,
-    ...(options.onUpdateEnd ? { onUpdateEnd: options.onUpdateEnd } : {}),
+    onUpdateEnd: (summary) => {
+      lastHandledUpdateId = Math.max(lastHandledUpdateId ?? summary.updateId, summary.updateId);
+      options.onUpdateEnd?.(summary);
+    },
     ...(options.now ? { now: options.now } : {}),
   });
-  bot.catch((error) => {
+  // grammY reports here only what escaped the error boundary (its handler itself failed): rare, never silent.
+  const reportEscaped = (error: unknown, updateId: number | undefined) =>
     logger.error(
-      { event: EVENT.DISPATCH_FAIL, error_type: (error.error as Error)?.name },
+      { event: EVENT.DISPATCH_FAIL, update_id: updateId, detail: describeError(error) },
       'update escaped the error boundary',
     );
-  });
+  bot.catch((error) => reportEscaped(error.error, error.ctx.update.update_id));
 
+  let lastHandledUpdateId: number | undefined;
   const webhookMode = config.mode === 'webhook';
   const http = createHttpServer({
     logger,
@@ -88,11 +94,32 @@ export async function createApp(
       ? {
           webhook: {
             secret: config.webhookSecret ?? '',
-            handleUpdate: (update) => bot.handleUpdate(update).catch(() => undefined),
+            handleUpdate: async (update) => {
+              try {
+                await bot.handleUpdate(update);
+              } catch (error) {
+                // A BotError was handled and traced (its outcome is recorded); anything else never reached
+                // the middleware, and rethrowing answers 500 so Telegram delivers the update again.
+                if (!(error instanceof BotError)) throw error;
+                reportEscaped(error.error, update.update_id);
+              }
+            },
           },
         }
       : {}),
   });
+
+  /** Best effort: one failing step (Telegram unreachable, say) must not skip closing the rest. */
+  const step = async (name: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (error) {
+      logger.warn(
+        { event: EVENT.SHUTDOWN_STEP_FAILED, step: name, detail: describeError(error) },
+        'shutdown step failed',
+      );
+    }
+  };
 
   let polling: Promise<void> | undefined;
   const app: App = {
@@ -103,8 +130,9 @@ export async function createApp(
     httpUrl: undefined,
 
     async start() {
-      app.httpUrl = await http.listen({ port: config.port, host: '0.0.0.0' });
+      // The bot is ready before the port opens, so no webhook call can arrive at a bot that cannot take it.
       await bot.init();
+      app.httpUrl = await http.listen({ port: config.port, host: '0.0.0.0' });
       await bot.api.setMyCommands([
         { command: 'start', description: 'Main menu' },
         { command: 'help', description: 'Help' },
@@ -116,9 +144,8 @@ export async function createApp(
       } else {
         polling = bot.start({ drop_pending_updates: false });
         polling.catch((error: unknown) => {
-          const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
           logger.fatal(
-            { event: EVENT.POLLING_STOPPED, detail },
+            { event: EVENT.POLLING_STOPPED, detail: describeError(error) },
             'polling stopped: no more updates will arrive',
           );
           options.onFatal?.('polling stopped');
@@ -127,13 +154,21 @@ export async function createApp(
       logger.info({ event: EVENT.APP_READY, mode: config.mode, http: app.httpUrl }, 'ready');
     },
 
-    /** Stop taking updates, let in-flight ones finish, then flush telemetry and close the store. */
+    /** Stop taking updates, let in-flight ones finish, then close the store and flush telemetry. */
     async stop() {
       logger.info({ event: EVENT.APP_STOPPING }, 'stopping');
-      if (bot.isRunning()) await bot.stop();
-      await polling?.catch(() => undefined);
-      await http.close();
-      await store.close();
+      await step('stop polling', async () => {
+        if (bot.isRunning()) await bot.stop();
+        await polling;
+      });
+      if (polling && lastHandledUpdateId !== undefined) {
+        // grammY confirms only the update in flight when stopped; the rest of its batch was handled too,
+        // and Telegram would deliver those again to the next instance.
+        const offset = lastHandledUpdateId + 1;
+        await step('confirm handled updates', () => bot.api.getUpdates({ offset, limit: 1, timeout: 0 }));
+      }
+      await step('close the HTTP server', () => http.close());
+      await step('close the store', () => store.close());
       logger.info({ event: EVENT.APP_STOPPED }, 'stopped');
       await telemetry.flush();
     },

@@ -23,3 +23,8 @@ export class StoreError extends TracegramError {
     super('DB_ERROR', message, options);
   }
 }
+
+/** `Name: message` for logs: the error's class and its own words, never its properties (they may hold data). */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -4,6 +4,7 @@
  */
 import packageJson from '../package.json' with { type: 'json' };
 import { ConfigError, loadConfig } from './config.js';
+import { describeError } from './errors.js';
 import { EVENT } from './telemetry/conventions.js';
 import { startTelemetry } from './telemetry/sdk.js';
 
@@ -31,34 +32,35 @@ async function main(): Promise<void> {
   });
 
   const { createApp } = await import('./app.js');
-  const app = await createApp(config, telemetry, {
-    // An orchestrator restarts a process that exits non-zero; a bot that gets no updates should not linger.
-    onFatal: (reason) => {
-      process.exitCode = 1;
-      void stop(reason);
-    },
-  });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.logger.info({ event: EVENT.APP_STOPPING, signal }, 'signal received');
-    await app.stop();
-    await telemetry.shutdown();
+  let app: Awaited<ReturnType<typeof createApp>> | undefined;
+  let stopping: Promise<void> | undefined;
+  // Every exit path ends here, so the last spans and logs (often the ones that explain the exit) are flushed.
+  const stop = (reason: string) => {
+    stopping ??= (async () => {
+      app?.logger.info({ event: EVENT.APP_STOPPING, reason }, 'stopping');
+      await app?.stop().catch((error: unknown) => fatal(EVENT.SHUTDOWN_STEP_FAILED, describeError(error)));
+      await telemetry.shutdown();
+    })();
+    return stopping;
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
   try {
+    app = await createApp(config, telemetry, {
+      // An orchestrator restarts a process that exits non-zero; a bot that gets no updates should not linger.
+      onFatal: (reason) => {
+        process.exitCode = 1;
+        void stop(reason);
+      },
+    });
     await app.start();
   } catch (error) {
-    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    app.logger.fatal({ event: EVENT.APP_START_FAILED, detail }, 'start failed');
+    const detail = describeError(error);
+    if (app) app.logger.fatal({ event: EVENT.APP_START_FAILED, detail }, 'start failed');
+    else fatal(EVENT.APP_START_FAILED, detail);
     process.exitCode = 1;
-    await app.stop().catch(() => undefined);
-    await telemetry.shutdown();
+    await stop('start failed');
   }
 }
 
-main().catch((error: unknown) => {
-  fatal(EVENT.APP_START_FAILED, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-});
+main().catch((error: unknown) => fatal(EVENT.APP_START_FAILED, describeError(error)));

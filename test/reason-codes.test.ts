@@ -3,7 +3,7 @@ import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBot, FEATURES } from '../src/bot/bot.js';
-import { type BotContext, initialSession, type SessionData } from '../src/bot/context.js';
+import type { BotContext, SessionData } from '../src/bot/context.js';
 import { openStore } from '../src/store/index.js';
 import type { SimulatedUser } from '../src/telegram-stand-in/index.js';
 import { startBotApiStandIn } from '../src/telegram-stand-in/index.js';
@@ -194,9 +194,17 @@ describe('every reason code this milestone can produce', () => {
 
     const text = via === 'answer' ? lastAnswerText(h) : h.standIn.lastMessage(user.id)?.text;
     expect(text).toMatch(reply);
-    // The user's own reply line in the logs names the reason.
-    const rejected = h.logLines().find((l) => l.trace_id === summary.traceId && l.reason_code === code);
-    expect(rejected?.event).toMatch(/REJECTED|DISPATCH_FAIL/);
+    // The update's log lines: one decision line naming the reason, and exactly one closing line.
+    const own = h.logLines().filter((l) => l.trace_id === summary.traceId);
+    const decision = own.filter((l) => /_REJECTED$/.test(String(l.event)));
+    expect(decision).toEqual([expect.objectContaining({ reason_code: code, reason_detail: detail })]);
+    const closing = own.filter((l) => String(l.event).startsWith('DISPATCH_'));
+    expect(closing).toEqual([
+      expect.objectContaining({
+        event: outcome === 'error' ? 'DISPATCH_FAIL' : 'DISPATCH_OK',
+        reason_code: code,
+      }),
+    ]);
   });
 
   test('every callback query is answered, accepted or not', () => {
@@ -222,7 +230,7 @@ describe('failures outside the handlers', () => {
       const summary = await h.act(() => user.sendCommand('/start'));
       expect(summary).toMatchObject({ reasonCode: 'DB_ERROR', outcome: 'error' });
       expect(h.standIn.lastMessage(user.id)?.text).toBe(
-        'We could not save your progress, please try again in a moment.',
+        `We could not save your progress, please try again in a moment. Support code: ${summary.traceId}`,
       );
 
       const view = TraceView.of(summary.traceId, h.finishedSpans());
@@ -274,7 +282,7 @@ describe('failures outside the handlers', () => {
       const limited = view.named(`${SPAN.BOTAPI_PREFIX}sendMessage`)[0];
       expect(limited?.attributes).toMatchObject({
         [ATTR.BOTAPI_OK]: false,
-        [ATTR.BOTAPI_ERROR_CODE]: 429,
+        [ATTR.BOTAPI_ERROR_CODE]: '429',
         [ATTR.BOTAPI_RETRY_AFTER]: 3,
       });
       const metrics = await (await fetch(`${h.httpUrl}/metrics`)).text();
@@ -287,52 +295,89 @@ describe('failures outside the handlers', () => {
   });
 });
 
+/** The real bot with one extra composer in front of the journeys, fed updates directly. */
+async function botWith(extra: Composer<BotContext>) {
+  const { telemetry, spans } = testTelemetry();
+  const standIn = await startBotApiStandIn({ token: TEST_TOKEN });
+  const store = await openStore({ dataDir: 'memory://' });
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: { write: (l: string) => void lines.push(JSON.parse(l)) },
+  });
+  const summaries: UpdateSummary[] = [];
+  const bot = createBot(
+    {
+      token: TEST_TOKEN,
+      apiRoot: standIn.apiRoot,
+      sessions: store.sessions<SessionData>(),
+      logger,
+      metrics: telemetry.metrics,
+      pseudonymize: () => 'u_test',
+      instanceRole: () => 'active',
+      onUpdateEnd: (s) => summaries.push(s),
+    },
+    [extra, ...FEATURES],
+  );
+  await bot.init();
+  const user = standIn.user({ id: freshUserId(), first_name: 'Sid' });
+  return {
+    telemetry,
+    lines,
+    /** Sends a command through the bot and returns the finished update's summary and trace. */
+    async command(text: string) {
+      await bot.handleUpdate(await user.sendCommand(text));
+      const summary = summaries.at(-1) as UpdateSummary;
+      return { summary, view: TraceView.of(summary.traceId, spans.getFinishedSpans()) };
+    },
+    async close() {
+      await store.close();
+      await standIn.stop();
+    },
+  };
+}
+
 describe('no silent failures', () => {
   test('a handler that records no outcome is reported as SILENT_UPDATE, counted and marked failed', async () => {
-    const { telemetry, spans } = testTelemetry();
-    const standIn = await startBotApiStandIn({ token: TEST_TOKEN });
-    const store = await openStore({ dataDir: 'memory://' });
-    const lines: Array<Record<string, unknown>> = [];
-    const logger = createLogger({
-      level: 'info',
-      destination: { write: (l: string) => void lines.push(JSON.parse(l)) },
-    });
-    const summaries: UpdateSummary[] = [];
     const forgetful = new Composer<BotContext>();
     forgetful.command('forgetful', (ctx) => ctx.reply('I did something but told nobody'));
-    const bot = createBot(
-      {
-        token: TEST_TOKEN,
-        apiRoot: standIn.apiRoot,
-        sessions: store.sessions<SessionData>(),
-        logger,
-        metrics: telemetry.metrics,
-        pseudonymize: () => 'u_test',
-        instanceRole: () => 'active',
-        onUpdateEnd: (s) => summaries.push(s),
-      },
-      [forgetful, ...FEATURES],
-    );
+    const b = await botWith(forgetful);
     try {
-      await bot.init();
-      const user = standIn.user({ id: freshUserId(), first_name: 'Sid' });
-      const update = await user.sendCommand('/forgetful');
-      await bot.handleUpdate(update);
-
-      expect(summaries.at(-1)).toMatchObject({ outcome: 'silent', reasonCode: 'NONE' });
-      const traceId = summaries.at(-1)?.traceId as string;
-      const view = TraceView.of(traceId, spans.getFinishedSpans());
+      const { summary, view } = await b.command('/forgetful');
+      expect(summary).toMatchObject({ outcome: 'silent', reasonCode: 'NONE' });
       expect(view.root.attributes[ATTR.SILENT]).toBe(true);
       expect(view.root.attributes[ATTR.OUTCOME]).toBe('silent');
       expect(view.root.status.code).toBe(SpanStatusCode.ERROR);
-      const silent = lines.find((l) => l.event === EVENT.SILENT_UPDATE);
-      expect(silent).toMatchObject({ level: 'error', trace_id: traceId });
-      const metrics = await telemetry.exposition.render();
+      expect(b.lines.find((l) => l.event === EVENT.SILENT_UPDATE)).toMatchObject({
+        level: 'error',
+        trace_id: summary.traceId,
+      });
+      const metrics = await b.telemetry.exposition.render();
       expect(metrics).toMatch(/tracegram_silent_updates_total\{[^}]*update_type="message"[^}]*\} 1/);
-      expect(initialSession().screen).toBe('MAIN_MENU');
     } finally {
-      await store.close();
-      await standIn.stop();
+      await b.close();
+    }
+  });
+
+  test('a handler that decides twice is reported as DUPLICATE_OUTCOME; its first decision stands', async () => {
+    const indecisive = new Composer<BotContext>();
+    indecisive.command('indecisive', async (ctx) => {
+      ctx.telemetry.routed('indecisive');
+      ctx.telemetry.reject('VALIDATION_FAILED', 'first thought');
+      ctx.telemetry.accept(); // the missing `return` this report exists to catch
+    });
+    const b = await botWith(indecisive);
+    try {
+      const { summary, view } = await b.command('/indecisive');
+      expect(summary).toMatchObject({ reasonCode: 'VALIDATION_FAILED', outcome: 'rejected' });
+      expect(view.root.attributes[ATTR.DECISIONS]).toBe(2);
+      expect(b.lines.find((l) => l.event === EVENT.DUPLICATE_OUTCOME)).toMatchObject({
+        level: 'error',
+        trace_id: summary.traceId,
+        decisions: 2,
+      });
+    } finally {
+      await b.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { I18n } from '@grammyjs/i18n';
-import { Bot, type Composer, type StorageAdapter, session } from 'grammy';
+import { sequentialize } from '@grammyjs/runner';
+import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
 import { botApiTracing } from '../telemetry/botapi-tracing.js';
 import { EVENT } from '../telemetry/conventions.js';
 import { UpdateTelemetry, type UpdateTelemetryDeps } from '../telemetry/update-telemetry.js';
@@ -11,6 +12,11 @@ import { fallback } from './features/fallback.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
+
+/** One session per chat, the key both the session and its lock use. */
+function sessionKey(ctx: Context): string | undefined {
+  return ctx.chat?.id.toString();
+}
 
 export const LOCALES_DIR = new URL('../../locales', import.meta.url).pathname;
 
@@ -66,7 +72,9 @@ export function createBot(
   bot.errorBoundary(
     handleBotError,
     i18n,
-    session({ initial: initialSession, storage: deps.sessions }),
+    // Telegram may deliver a chat's webhooks in parallel; one chat's updates must not race on its session.
+    sequentialize(sessionKey),
+    session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
     callbackGuard(deps.now),
     ...features,
     fallback,

@@ -1,5 +1,4 @@
 import { GrammyError } from 'grammy';
-import { EVENT } from '../telemetry/conventions.js';
 import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
 import type { ScreenId } from '../ui/registry.js';
 import type { BotContext } from './context.js';
@@ -51,9 +50,8 @@ export async function rejectUpdate(
   detail: string,
   text?: string,
 ): Promise<void> {
-  const isCallback = ctx.callbackQuery !== undefined;
-  ctx.telemetry.reject(code, detail, isCallback ? EVENT.CALLBACK_REJECTED : EVENT.MESSAGE_REJECTED);
+  ctx.telemetry.reject(code, detail);
   const reply = text ?? reasonReply(ctx, code);
-  if (isCallback) await ctx.answerCallbackQuery(reply ? { text: reply } : undefined);
+  if (ctx.callbackQuery) await ctx.answerCallbackQuery(reply ? { text: reply } : undefined);
   else if (reply) await ctx.reply(reply);
 }

@@ -114,3 +114,10 @@ export function checkPrompt(model: Model, text: string): PromptCheck {
 export function isValidOption(model: Model, name: string, value: string): boolean {
   return model.options.some((option) => option.name === name && option.values.includes(value));
 }
+
+/** The options this model offers, from a draft that may hold another model's. */
+export function validOptions(model: Model, options: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([name, value]) => isValidOption(model, name, value)),
+  );
+}

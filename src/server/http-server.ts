@@ -15,7 +15,10 @@ export interface HttpServerDeps {
   renderMetrics: () => Promise<string>;
   /** Resolves when the store answers; throws otherwise. */
   checkReady: () => Promise<void>;
-  /** Present in webhook mode only: the secret Telegram must echo, and where updates go. */
+  /**
+   * Present in webhook mode only: the secret Telegram must echo, and where updates go. `handleUpdate`
+   * throws only when the update could not be handled at all; the route then answers 500 so Telegram retries.
+   */
   webhook?: { secret: string; handleUpdate: (update: Update) => Promise<void> };
 }
 
@@ -32,14 +35,13 @@ const statusSchema = {
 export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: WEBHOOK_BODY_LIMIT_BYTES });
 
-  // Oversized or unparsable bodies end here, with a logged reason instead of fastify's default reply.
+  // Oversized or unparsable bodies, and updates the bot could not even start on (Telegram retries a 5xx),
+  // end here with a logged reason instead of fastify's default reply.
   app.setErrorHandler((error: { statusCode?: number; code?: string; name?: string }, request, reply) => {
     const status = error.statusCode ?? 500;
     const reason = error.code ?? error.name ?? 'ERROR';
-    deps.logger.warn(
-      { event: EVENT.WEBHOOK_REJECTED, reason, status, path: request.url },
-      'HTTP request rejected',
-    );
+    const event = request.url === WEBHOOK_PATH ? EVENT.WEBHOOK_REJECTED : EVENT.HTTP_ERROR;
+    deps.logger.warn({ event, reason, status, path: request.url }, 'HTTP request rejected');
     void reply.code(status).send({ status: 'rejected', reason });
   });
 

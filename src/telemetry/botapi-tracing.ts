@@ -36,7 +36,8 @@ export function botApiTracing(deps: { metrics: BotMetrics; logger: Logger }): Tr
         errorCode = String(response.error_code);
         const retryAfter = response.parameters?.retry_after;
         span?.setAttributes({
-          [ATTR.BOTAPI_ERROR_CODE]: response.error_code,
+          // A string, like `network`, so one TraceQL comparison works for every failure.
+          [ATTR.BOTAPI_ERROR_CODE]: errorCode,
           [ATTR_ERROR_TYPE]: errorCode,
           ...(retryAfter === undefined ? {} : { [ATTR.BOTAPI_RETRY_AFTER]: retryAfter }),
         });

@@ -33,6 +33,8 @@ export const ATTR = {
   /** A short, fixed explanation of a rejection (never user input). */
   REASON_DETAIL: 'tracegram.reason_detail',
   SILENT: 'tracegram.silent',
+  /** How many accept/reject decisions a handler made, set only when more than one (a bug). */
+  DECISIONS: 'tracegram.decisions',
   /** Seconds since the pressed message was sent (-1: unknown). */
   MESSAGE_AGE: 'tracegram.message.age_s',
   /** Length of a text the user sent; the text itself never enters telemetry. */
@@ -119,6 +121,7 @@ export const EVENT = {
   MESSAGE_RECEIVED: 'MESSAGE_RECEIVED',
   CALLBACK_RECEIVED: 'CALLBACK_RECEIVED',
   CALLBACK_ROUTED: 'CALLBACK_ROUTED',
+  MESSAGE_ROUTED: 'MESSAGE_ROUTED',
   CALLBACK_ACCEPTED: 'CALLBACK_ACCEPTED',
   CALLBACK_REJECTED: 'CALLBACK_REJECTED',
   MESSAGE_ACCEPTED: 'MESSAGE_ACCEPTED',
@@ -129,6 +132,8 @@ export const EVENT = {
   DISPATCH_OK: 'DISPATCH_OK',
   DISPATCH_FAIL: 'DISPATCH_FAIL',
   SILENT_UPDATE: 'SILENT_UPDATE',
+  DUPLICATE_OUTCOME: 'DUPLICATE_OUTCOME',
+  HTTP_ERROR: 'HTTP_ERROR',
   STORE_ERROR: 'STORE_ERROR',
   WEBHOOK_REJECTED: 'WEBHOOK_REJECTED',
   MALFORMED_UPDATE: 'MALFORMED_UPDATE',
@@ -138,6 +143,7 @@ export const EVENT = {
   APP_START_FAILED: 'APP_START_FAILED',
   POLLING_STOPPED: 'POLLING_STOPPED',
   APP_STOPPING: 'APP_STOPPING',
+  SHUTDOWN_STEP_FAILED: 'SHUTDOWN_STEP_FAILED',
   APP_STOPPED: 'APP_STOPPED',
   CONFIG_INVALID: 'CONFIG_INVALID',
   MIGRATION_APPLIED: 'MIGRATION_APPLIED',

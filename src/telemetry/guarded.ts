@@ -1,6 +1,7 @@
 import { type Context, diag } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { safely } from './safely.js';
 
 /**
  * Telemetry never breaks the product: the SDK calls processors without a try/catch, so one that throws
@@ -8,20 +9,9 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
  */
 export function guardSpanProcessor(inner: SpanProcessor): SpanProcessor {
   return {
-    onStart(span: Span, parentContext: Context) {
-      try {
-        inner.onStart(span, parentContext);
-      } catch (error) {
-        diag.error('span processor onStart failed', error);
-      }
-    },
-    onEnd(span: ReadableSpan) {
-      try {
-        inner.onEnd(span);
-      } catch (error) {
-        diag.error('span processor onEnd failed', error);
-      }
-    },
+    onStart: (span: Span, parentContext: Context) =>
+      safely('span processor onStart', () => inner.onStart(span, parentContext)),
+    onEnd: (span: ReadableSpan) => safely('span processor onEnd', () => inner.onEnd(span)),
     forceFlush: () => inner.forceFlush().catch((error) => diag.error('span processor flush failed', error)),
     shutdown: () => inner.shutdown().catch((error) => diag.error('span processor shutdown failed', error)),
   };

@@ -1,6 +1,7 @@
-import { type Attributes, diag, type Meter } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
 import { LABEL, METRIC } from './conventions.js';
 import type { Outcome, ReasonCode } from './reason-codes.js';
+import { safely } from './safely.js';
 
 /** Seconds, from a 5 ms Bot API round trip to a 10 s stuck store. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -66,7 +67,7 @@ export class BotMetrics {
   }
 
   update(sample: UpdateSample): void {
-    safely(() => {
+    safely('recording update metrics', () => {
       const labels: Attributes = {
         [LABEL.UPDATE_TYPE]: sample.updateType,
         [LABEL.HANDLER]: sample.handler,
@@ -84,7 +85,7 @@ export class BotMetrics {
   }
 
   botApiCall(sample: BotApiSample): void {
-    safely(() => {
+    safely('recording Bot API metrics', () => {
       const labels = { [LABEL.METHOD]: sample.method, [LABEL.ERROR_CODE]: sample.errorCode };
       this.#botApiCalls.add(1, labels);
       this.#botApiDuration.record(sample.seconds, labels);
@@ -92,18 +93,10 @@ export class BotMetrics {
   }
 
   screenView(screenId: string): void {
-    safely(() => this.#screenViews.add(1, { [LABEL.SCREEN_ID]: screenId }));
+    safely('recording a screen view', () => this.#screenViews.add(1, { [LABEL.SCREEN_ID]: screenId }));
   }
 
   exportFailure(signal: 'traces' | 'logs' | 'metrics'): void {
-    safely(() => this.#exportFailures.add(1, { [LABEL.SIGNAL]: signal }));
-  }
-}
-
-function safely(record: () => void): void {
-  try {
-    record();
-  } catch (error) {
-    diag.error('recording a metric failed', error);
+    safely('recording an export failure', () => this.#exportFailures.add(1, { [LABEL.SIGNAL]: signal }));
   }
 }

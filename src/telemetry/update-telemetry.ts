@@ -1,12 +1,4 @@
-import {
-  type Attributes,
-  context,
-  diag,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
+import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { Update } from 'grammy/types';
 import { StoreError, TracegramError } from '../errors.js';
@@ -14,6 +6,7 @@ import { ATTR, EVENT, type EventName, MESSAGING_SYSTEM_TELEGRAM, SEMCONV, SPAN }
 import type { Logger } from './logger.js';
 import type { BotMetrics } from './metrics.js';
 import { isFailure, type Outcome, outcomeOf, type ReasonCode } from './reason-codes.js';
+import { safely } from './safely.js';
 import { recordFailure, tracer } from './tracer.js';
 
 export interface RecordedOutcome {
@@ -24,6 +17,7 @@ export interface RecordedOutcome {
 /** The outcome of one finished update, as kept for /debug and the embedded trace view. */
 export interface UpdateSummary {
   traceId: string;
+  updateId: number;
   updateType: string;
   handler: string;
   outcome: Outcome;
@@ -51,11 +45,13 @@ export interface UpdateTelemetryDeps {
 export class UpdateTelemetry {
   readonly root: Span;
   readonly updateType: string;
+  readonly updateId: number;
   readonly log: Logger;
   handler = 'none';
   screenId: string | undefined;
   outcome: RecordedOutcome | undefined;
-  outcomesRecorded = 0;
+  /** accept/reject calls: more than one is a handler bug (a missing `return`), reported at the end. */
+  #decisions = 0;
   readonly #deps: UpdateTelemetryDeps;
   readonly #startedAt = performance.now();
   readonly #userPseudonym: string | undefined;
@@ -63,6 +59,7 @@ export class UpdateTelemetry {
   constructor(update: Update, deps: UpdateTelemetryDeps) {
     this.#deps = deps;
     this.updateType = updateTypeOf(update);
+    this.updateId = update.update_id;
     const from = senderOf(update);
     this.#userPseudonym = from ? deps.pseudonymize(from.id) : undefined;
     const attributes: Attributes = {
@@ -97,29 +94,37 @@ export class UpdateTelemetry {
   }
 
   /** A handler took the update. Exactly one handler routes an update. */
-  routed(handler: string, attributes: Attributes = {}, event: EventName = EVENT.CALLBACK_ROUTED): void {
+  routed(handler: string, attributes: Attributes = {}): void {
     this.handler = handler;
-    this.#safely(() => this.root.setAttribute(ATTR.HANDLER, handler));
+    safely('tagging the handler', () => this.root.setAttribute(ATTR.HANDLER, handler));
+    const event = this.#isCallback ? EVENT.CALLBACK_ROUTED : EVENT.MESSAGE_ROUTED;
     this.#stage(SPAN.ROUTED, { [ATTR.HANDLER]: handler, ...attributes }, { event, message: 'routed' });
   }
 
-  accept(event: EventName = EVENT.CALLBACK_ACCEPTED, attributes: Attributes = {}): void {
+  accept(): void {
+    this.#decisions += 1;
     this.#record('SUCCESS', undefined);
-    this.#stage(
-      SPAN.ACCEPTED,
-      { [ATTR.REASON_CODE]: 'SUCCESS', ...attributes },
-      { event, message: 'accepted' },
-    );
+    const event = this.#isCallback ? EVENT.CALLBACK_ACCEPTED : EVENT.MESSAGE_ACCEPTED;
+    this.#stage(SPAN.ACCEPTED, { [ATTR.REASON_CODE]: 'SUCCESS' }, { event, message: 'accepted' });
   }
 
   /** An expected rejection (stale button, bad input, no-op): span status stays unset. */
-  reject(code: ReasonCode, detail: string, event: EventName = EVENT.CALLBACK_REJECTED): void {
+  reject(code: ReasonCode, detail: string): void {
+    this.#decisions += 1;
     this.#record(code, detail);
     this.#stage(
       SPAN.REJECTED,
       { [ATTR.REASON_CODE]: code, [ATTR.REASON_DETAIL]: detail },
-      { event, message: 'rejected', level: 'warn' },
+      { event: this.#rejectedEvent, message: 'rejected', level: 'warn' },
     );
+  }
+
+  get #isCallback(): boolean {
+    return this.updateType === 'callback_query';
+  }
+
+  get #rejectedEvent(): EventName {
+    return this.#isCallback ? EVENT.CALLBACK_REJECTED : EVENT.MESSAGE_REJECTED;
   }
 
   /** A real failure: the root span gets status ERROR, `error.type` and the exception. */
@@ -127,12 +132,12 @@ export class UpdateTelemetry {
     const code: ReasonCode = error instanceof TracegramError ? error.reasonCode : 'INTERNAL_ERROR';
     const detail = error instanceof TracegramError && error.detail ? error.detail : errorTypeOf(error);
     this.#record(code, detail);
-    this.#safely(() => recordFailure(this.root, error, errorTypeOf(error)));
+    safely('recording the failure', () => recordFailure(this.root, error, errorTypeOf(error)));
     this.#stage(
       SPAN.REJECTED,
       { [ATTR.REASON_CODE]: code, [ATTR.REASON_DETAIL]: detail, [ATTR_ERROR_TYPE]: errorTypeOf(error) },
       {
-        event: error instanceof StoreError ? EVENT.STORE_ERROR : EVENT.DISPATCH_FAIL,
+        event: error instanceof StoreError ? EVENT.STORE_ERROR : this.#rejectedEvent,
         message: 'failed',
         level: 'error',
       },
@@ -144,20 +149,20 @@ export class UpdateTelemetry {
   /** Wraps the Bot API calls that draw a screen, so they appear as children of one render stage. */
   async render<T>(screenId: string, fn: () => Promise<T>): Promise<T> {
     this.screenId = screenId;
-    this.#safely(() => this.root.setAttribute(ATTR.SCREEN_ID, screenId));
+    safely('tagging the screen', () => this.root.setAttribute(ATTR.SCREEN_ID, screenId));
     return tracer.startActiveSpan(
       SPAN.RENDER,
       { attributes: { [ATTR.SCREEN_ID]: screenId } },
       async (span) => {
         try {
           const result = await fn();
-          this.#safely(() => {
+          safely('recording the render', () => {
             this.log.info({ event: EVENT.UI_RENDER, screen_id: screenId }, 'screen rendered');
             this.#deps.metrics.screenView(screenId);
           });
           return result;
         } catch (error) {
-          this.#safely(() => recordFailure(span, error, errorTypeOf(error)));
+          safely('recording the render failure', () => recordFailure(span, error, errorTypeOf(error)));
           throw error;
         } finally {
           span.end();
@@ -168,7 +173,7 @@ export class UpdateTelemetry {
 
   /** Ends the root span; an update that recorded no outcome is reported as silent. */
   end(): void {
-    this.#safely(() => {
+    safely('ending the update', () => {
       const seconds = (performance.now() - this.#startedAt) / 1000;
       const outcome: Outcome = this.outcome ? outcomeOf(this.outcome.code) : 'silent';
       const reasonCode = this.outcome?.code ?? 'NONE';
@@ -183,6 +188,15 @@ export class UpdateTelemetry {
           this.log.error(
             { event: EVENT.SILENT_UPDATE, handler: this.handler, update_type: this.updateType },
             'update ended without recording an outcome',
+          ),
+        );
+      }
+      if (this.#decisions > 1) {
+        this.root.setAttribute(ATTR.DECISIONS, this.#decisions);
+        this.#withRoot(() =>
+          this.log.error(
+            { event: EVENT.DUPLICATE_OUTCOME, handler: this.handler, decisions: this.#decisions },
+            'handler decided more than once; the first decision stands',
           ),
         );
       }
@@ -207,6 +221,7 @@ export class UpdateTelemetry {
       });
       this.#deps.onUpdateEnd?.({
         traceId: this.traceId,
+        updateId: this.updateId,
         updateType: this.updateType,
         handler: this.handler,
         outcome,
@@ -223,7 +238,6 @@ export class UpdateTelemetry {
 
   /** First outcome wins, except that a failure after a success replaces it (the user saw an error). */
   #record(code: ReasonCode, detail: string | undefined): void {
-    this.outcomesRecorded += 1;
     if (!this.outcome || (isFailure(code) && !isFailure(this.outcome.code))) this.outcome = { code, detail };
   }
 
@@ -234,7 +248,7 @@ export class UpdateTelemetry {
     log: { event: EventName; message: string; level?: 'info' | 'warn' | 'error' },
     failed = false,
   ): void {
-    this.#safely(() => {
+    safely('recording a stage', () => {
       const span = tracer.startSpan(name, { attributes }, trace.setSpan(context.active(), this.root));
       if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
       context.with(trace.setSpan(context.active(), span), () =>
@@ -246,14 +260,6 @@ export class UpdateTelemetry {
 
   #withRoot(fn: () => void): void {
     context.with(trace.setSpan(context.active(), this.root), fn);
-  }
-
-  #safely(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      diag.error('update telemetry failed', error);
-    }
   }
 }
 

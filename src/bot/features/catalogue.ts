@@ -1,4 +1,4 @@
-import { defaultOptions, findModel, isCategory } from '../../catalogue/models.js';
+import { defaultOptions, findModel, isCategory, validOptions } from '../../catalogue/models.js';
 import { Feature } from '../buttons.js';
 import { rejectUpdate, showScreen } from '../screen.js';
 
@@ -18,7 +18,12 @@ catalogue.button('MODEL', async (ctx, action) => {
   if (!model || model.category !== ctx.session.category) {
     return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown model for this category');
   }
-  ctx.session.model = model.id;
+  if (ctx.session.model !== model.id) {
+    // A draft belongs to one model: another model has other options and another prompt limit.
+    ctx.session.model = model.id;
+    ctx.session.options = {};
+    ctx.session.prompt = undefined;
+  }
   await showScreen(ctx, action.target, 'edit');
   ctx.telemetry.accept();
 });
@@ -26,7 +31,7 @@ catalogue.button('MODEL', async (ctx, action) => {
 catalogue.button('OPEN_PARAMS', async (ctx, action) => {
   const model = findModel(ctx.session.model);
   if (!model) return rejectUpdate(ctx, 'STATE_MISMATCH', 'no model chosen');
-  ctx.session.options = { ...defaultOptions(model), ...ctx.session.options };
+  ctx.session.options = { ...defaultOptions(model), ...validOptions(model, ctx.session.options) };
   await showScreen(ctx, action.target, 'edit');
   ctx.telemetry.accept();
 });

@@ -11,7 +11,7 @@ export const fallback = new Composer<BotContext>();
 
 fallback.on('message', async (ctx) => {
   ctx.telemetry.received(EVENT.MESSAGE_RECEIVED);
-  ctx.telemetry.routed('fallback', {}, EVENT.MESSAGE_RECEIVED);
+  ctx.telemetry.routed('fallback');
   if (ctx.message.text?.startsWith('/')) {
     return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown command', ctx.t('unknown-command'));
   }

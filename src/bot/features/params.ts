@@ -1,6 +1,7 @@
-import { checkPrompt, findModel, isValidOption } from '../../catalogue/models.js';
+import { checkPrompt, findModel, isValidOption, type Model, validOptions } from '../../catalogue/models.js';
 import { ATTR, EVENT } from '../../telemetry/conventions.js';
 import { Feature } from '../buttons.js';
+import type { BotContext } from '../context.js';
 import { rejectUpdate, showScreen } from '../screen.js';
 
 /** The parameters form: the prompt arrives as a text message, options as buttons, each checked per model. */
@@ -21,8 +22,17 @@ params.button('OPTION', async (ctx, action) => {
 });
 
 params.button('PARAMS_DONE', async (ctx, action) => {
+  const model = findModel(ctx.session.model);
+  if (!model) return rejectUpdate(ctx, 'STATE_MISMATCH', 'no model chosen');
   if (ctx.session.prompt === undefined) {
     return rejectUpdate(ctx, 'VALIDATION_FAILED', 'prompt missing', ctx.t('prompt-required'));
+  }
+  // The whole draft is checked again here: CONFIRM is what the next step will charge for.
+  const prompt = checkPrompt(model, ctx.session.prompt);
+  if (!prompt.ok)
+    return rejectUpdate(ctx, 'VALIDATION_FAILED', prompt.detail, promptProblem(ctx, model, prompt.detail));
+  if (Object.keys(validOptions(model, ctx.session.options)).length !== model.options.length) {
+    return rejectUpdate(ctx, 'VALIDATION_FAILED', 'options do not fit this model');
   }
   await showScreen(ctx, action.target, 'edit');
   ctx.telemetry.accept();
@@ -33,18 +43,25 @@ params
   .filter((ctx) => ctx.session.screen === 'PARAMS_FORM' && !ctx.message.text.startsWith('/'))
   .use(async (ctx) => {
     ctx.telemetry.received(EVENT.MESSAGE_RECEIVED, { [ATTR.MESSAGE_LENGTH]: ctx.message.text.length });
-    ctx.telemetry.routed('params', {}, EVENT.MESSAGE_RECEIVED);
+    ctx.telemetry.routed('params');
     const model = findModel(ctx.session.model);
     if (!model) return rejectUpdate(ctx, 'STATE_MISMATCH', 'no model chosen');
     const checked = checkPrompt(model, ctx.message.text);
-    if (!checked.ok) {
-      const text =
-        checked.detail === 'prompt empty'
-          ? ctx.t('prompt-empty')
-          : ctx.t('prompt-too-long', { max: model.promptMaxLength });
-      return rejectUpdate(ctx, 'VALIDATION_FAILED', checked.detail, text);
-    }
+    if (!checked.ok)
+      return rejectUpdate(
+        ctx,
+        'VALIDATION_FAILED',
+        checked.detail,
+        promptProblem(ctx, model, checked.detail),
+      );
+
     ctx.session.prompt = checked.prompt;
     await showScreen(ctx, 'PARAMS_FORM', 'send');
-    ctx.telemetry.accept(EVENT.MESSAGE_ACCEPTED);
+    ctx.telemetry.accept();
   });
+
+function promptProblem(ctx: BotContext, model: Model, detail: 'prompt empty' | 'prompt too long'): string {
+  return detail === 'prompt empty'
+    ? ctx.t('prompt-empty')
+    : ctx.t('prompt-too-long', { max: model.promptMaxLength });
+}

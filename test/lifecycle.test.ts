@@ -1,0 +1,150 @@
+import type { Message, Update } from 'grammy/types';
+import { describe, expect, test } from 'vitest';
+import type { SessionData } from '../src/bot/context.js';
+import { EVENT } from '../src/telemetry/conventions.js';
+import { encodeCallbackData } from '../src/ui/callback-data.js';
+import { freshUserId, startHarness, TEST_TOKEN } from './support/harness.js';
+
+const SECRET = 'lifecycle-secret';
+
+describe('webhook mode under load', () => {
+  test('two presses of one chat delivered in parallel are handled one after the other', async () => {
+    // The stand-in delivers webhooks one at a time, like a polite Telegram; real Telegram opens up to 40
+    // connections. So this test posts hand-made updates to the webhook itself, concurrently.
+    const h = await startHarness({
+      env: { BOT_MODE: 'webhook', WEBHOOK_SECRET: SECRET, PUBLIC_URL: 'http://127.0.0.1:9' },
+    });
+    try {
+      const userId = freshUserId();
+      const from = { id: userId, is_bot: false, first_name: 'Cora', language_code: 'en' };
+      h.standIn.user({ id: userId, first_name: 'Cora', language_code: 'en' });
+      const post = (update: Update) =>
+        fetch(`${h.httpUrl}/telegram/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+          body: JSON.stringify(update),
+        });
+      const now = Math.floor(Date.now() / 1000);
+      const started = h.waitForOutcomes(1);
+      await post({
+        update_id: 1,
+        message: {
+          message_id: 1,
+          date: now,
+          chat: { id: userId, type: 'private', first_name: 'Cora' },
+          from,
+          text: '/start',
+          entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+        },
+      } as Update);
+      await started;
+      const menu = h.standIn.lastMessage(userId) as Message;
+      // The stand-in makes the presses (so Telegram knows their query ids) but must not deliver them itself.
+      await fetch(`${h.standIn.apiRoot}/bot${TEST_TOKEN}/deleteWebhook`);
+      const user = h.standIn.user({ id: userId, first_name: 'Cora', language_code: 'en' });
+      const image = await user.pressData(menu, encodeCallbackData('MAIN_MENU', 'CATEGORY', ['image']));
+      const video = await user.pressData(menu, encodeCallbackData('MAIN_MENU', 'CATEGORY', ['video']));
+
+      const both = h.waitForOutcomes(2);
+      const responses = await Promise.all([post(image), post(video)]);
+      expect(responses.map((r) => r.status)).toEqual([200, 200]);
+      const outcomes = await both;
+
+      // The first press moved the chat on; the second was on a screen the chat had left.
+      expect(outcomes.map((o) => o.reasonCode).sort()).toEqual(['STATE_MISMATCH', 'SUCCESS']);
+      const session = await h.app.store.sessions<SessionData>().read(String(userId));
+      const shown = h.standIn.lastMessage(userId)?.text ?? '';
+      expect(shown).toContain(
+        session?.category === 'image' ? 'Images: choose a model' : 'Video: choose a model',
+      );
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('an update that reaches a bot which cannot take it gets a 500, so Telegram delivers it again', async () => {
+    const h = await startHarness({
+      env: { BOT_MODE: 'webhook', WEBHOOK_SECRET: SECRET, PUBLIC_URL: 'http://127.0.0.1:9' },
+    });
+    try {
+      // A malformed-but-valid-JSON update that grammY itself refuses before any middleware runs.
+      const original = h.app.bot.handleUpdate.bind(h.app.bot);
+      h.app.bot.handleUpdate = () => Promise.reject(new Error('Bot not initialized!'));
+      const response = await fetch(`${h.httpUrl}/telegram/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+        body: JSON.stringify({ update_id: 77 }),
+      });
+      h.app.bot.handleUpdate = original;
+      expect(response.status).toBe(500);
+      expect(h.logLines()).toContainEqual(
+        expect.objectContaining({ event: EVENT.WEBHOOK_REJECTED, status: 500, reason: 'Error' }),
+      );
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('shutdown', () => {
+  test('with Telegram unreachable, stop still closes the HTTP server and the store, and says what failed', async () => {
+    const h = await startHarness();
+    const user = h.standIn.user({ id: freshUserId(), first_name: 'Ivo', language_code: 'en' });
+    await h.act(() => user.sendCommand('/start'));
+    await h.standIn.stop();
+    await h.app.stop();
+    expect(h.app.http.server.listening).toBe(false);
+    await expect(h.app.store.ping()).rejects.toThrow();
+    const lines = h.logLines();
+    expect(lines).toContainEqual(
+      expect.objectContaining({ event: EVENT.SHUTDOWN_STEP_FAILED, step: 'stop polling' }),
+    );
+    expect(lines.at(-1)?.event).toBe(EVENT.APP_STOPPED);
+  });
+
+  test('updates handled before a stop are confirmed to Telegram, so the next instance does not repeat them', async () => {
+    const h = await startHarness();
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Pia', language_code: 'en' });
+      const all = h.waitForOutcomes(3);
+      await user.sendCommand('/start');
+      await user.sendCommand('/help');
+      await user.sendText('hello');
+      const first = h.waitForOutcomes(1);
+      await first;
+      await h.app.stop();
+      await all;
+      expect(h.outcomes).toHaveLength(3);
+      expect(h.standIn.pendingUpdates()).toEqual([]);
+    } finally {
+      await h.standIn.stop();
+    }
+  });
+});
+
+describe('a draft belongs to one model', () => {
+  test('switching models drops the prompt and options the old model accepted', async () => {
+    const h = await startHarness();
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Max', language_code: 'en' });
+      const live = () => h.standIn.lastMessage(user.id) as Message;
+      await h.act(() => user.sendCommand('/start'));
+      await h.act(() => user.press(live(), '🖼 Images'));
+      await h.act(() => user.press(live(), 'Stable Diffusion XL · 2 cr'));
+      await h.act(() => user.press(live(), '⚙️ Set parameters'));
+      await h.act(() => user.press(live(), 'Anime'));
+      expect((await h.act(() => user.sendText('y'.repeat(900)))).reasonCode).toBe('SUCCESS');
+      for (let i = 0; i < 3; i += 1) await h.act(() => user.press(live(), '⬅️ Back'));
+      await h.act(() => user.press(live(), '🎵 Audio'));
+      await h.act(() => user.press(live(), 'Suno · 10 cr'));
+      await h.act(() => user.press(live(), '⚙️ Set parameters'));
+      expect(live().text).toContain('Send your prompt as a message (up to 500 characters)');
+      const session = await h.app.store.sessions<SessionData>().read(String(user.id));
+      expect(session?.options).toEqual({ length: '30' });
+      const done = await h.act(() => user.press(live(), '➡️ Continue'));
+      expect(done).toMatchObject({ reasonCode: 'VALIDATION_FAILED', detail: 'prompt missing' });
+    } finally {
+      await h.stop();
+    }
+  });
+});
