@@ -66,7 +66,8 @@ export function botApiTracing(deps: { metrics: BotMetrics; logger: Logger }): Tr
       throw error;
     } finally {
       span?.end();
-      deps.metrics.botApiCall({ method, errorCode, seconds: (performance.now() - startedAt) / 1000 });
+      const seconds = span ? (performance.now() - startedAt) / 1000 : undefined;
+      deps.metrics.botApiCall({ method, errorCode, seconds });
     }
   };
 }

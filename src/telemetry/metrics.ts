@@ -17,7 +17,8 @@ export interface UpdateSample {
 export interface BotApiSample {
   method: string;
   errorCode: string;
-  seconds: number;
+  /** Absent for long polls: their duration is waiting for users, not Telegram's latency. */
+  seconds: number | undefined;
 }
 
 /**
@@ -88,7 +89,7 @@ export class BotMetrics {
     safely('recording Bot API metrics', () => {
       const labels = { [LABEL.METHOD]: sample.method, [LABEL.ERROR_CODE]: sample.errorCode };
       this.#botApiCalls.add(1, labels);
-      this.#botApiDuration.record(sample.seconds, labels);
+      if (sample.seconds !== undefined) this.#botApiDuration.record(sample.seconds, labels);
     });
   }
 
