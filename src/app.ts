@@ -2,7 +2,7 @@ import { logs } from '@opentelemetry/api';
 import type { FastifyInstance } from 'fastify';
 import { type Bot, BotError } from 'grammy';
 import type { DestinationStream } from 'pino';
-import { createBot } from './bot/bot.js';
+import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
 import type { BotContext, SessionData } from './bot/context.js';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer } from './telemetry/pseudonym.js';
 import type { Telemetry } from './telemetry/sdk.js';
 import type { UpdateSummary } from './telemetry/update-telemetry.js';
+import { SCREEN } from './ui/registry.js';
 
 export interface AppOptions {
   /** Where log lines go instead of stdout (tests capture them). */
@@ -61,6 +62,11 @@ export async function createApp(
       logger.info({ event: EVENT.MIGRATION_APPLIED, migration: name }, 'migration applied'),
   });
 
+  telemetry.metrics.declareSeries({
+    updateTypes: HANDLED_UPDATE_TYPES,
+    handlers: HANDLER_NAMES,
+    screens: Object.values(SCREEN),
+  });
   const instanceRole = () => 'active';
   const bot = createBot({
     token: config.botToken,

@@ -3,12 +3,12 @@ import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
 import { botApiTracing } from '../telemetry/botapi-tracing.js';
 import { EVENT } from '../telemetry/conventions.js';
-import { UpdateTelemetry, type UpdateTelemetryDeps } from '../telemetry/update-telemetry.js';
+import { NO_HANDLER, UpdateTelemetry, type UpdateTelemetryDeps } from '../telemetry/update-telemetry.js';
 import { callbackGuard } from './callback-guard.js';
 import { type BotContext, initialSession, type SessionData } from './context.js';
 import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
-import { fallback } from './features/fallback.js';
+import { FALLBACK_HANDLER, fallback } from './features/fallback.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
@@ -30,6 +30,14 @@ export interface BotDeps extends UpdateTelemetryDeps {
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
 export const FEATURES = [menu, catalogue, params, navigation] as const;
+
+/** Every `handler` label value the bot can produce, and the update types its journeys take. */
+export const HANDLER_NAMES: readonly string[] = [
+  ...FEATURES.map((f) => f.name),
+  FALLBACK_HANDLER,
+  NO_HANDLER,
+];
+export const HANDLED_UPDATE_TYPES = ['message', 'callback_query'] as const;
 
 export function createBot(
   deps: BotDeps,

@@ -1,7 +1,16 @@
 import type { Attributes, Meter } from '@opentelemetry/api';
 import { LABEL, METRIC } from './conventions.js';
-import type { Outcome, ReasonCode } from './reason-codes.js';
+import {
+  ALL_REASON_CODES,
+  NO_REASON_CODE,
+  type Outcome,
+  outcomeOf,
+  type ReasonCode,
+} from './reason-codes.js';
 import { safely } from './safely.js';
+
+const EXPORT_SIGNALS = ['traces', 'logs', 'metrics'] as const;
+export type ExportSignal = (typeof EXPORT_SIGNALS)[number];
 
 /** Seconds, from a 5 ms Bot API round trip to a 10 s stuck store. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -10,7 +19,7 @@ export interface UpdateSample {
   updateType: string;
   handler: string;
   outcome: Outcome;
-  reasonCode: ReasonCode | 'NONE';
+  reasonCode: ReasonCode | typeof NO_REASON_CODE;
   seconds: number;
 }
 
@@ -65,6 +74,33 @@ export class BotMetrics {
         description: 'The role of this instance (1 for the current role)',
       })
       .addCallback((result) => result.observe(1, { [LABEL.ROLE]: instanceRole() }));
+    for (const signal of EXPORT_SIGNALS) this.#exportFailures.add(0, { [LABEL.SIGNAL]: signal });
+  }
+
+  /**
+   * Creates every known counter series at 0. Prometheus's increase() and rate() need a series to exist
+   * before its first event, or the first silent update, the first screen view of a new deployment, the
+   * first export failure are invisible to panels and alerts. The label sets are finite and come from the
+   * registry and the reason-code table; series for other values still appear on their first event.
+   */
+  declareSeries(known: {
+    updateTypes: readonly string[];
+    handlers: readonly string[];
+    screens: readonly string[];
+  }): void {
+    safely('declaring metric series', () => {
+      for (const updateType of known.updateTypes) {
+        for (const handler of known.handlers) {
+          const labels = { [LABEL.UPDATE_TYPE]: updateType, [LABEL.HANDLER]: handler };
+          for (const code of ALL_REASON_CODES) {
+            this.#updates.add(0, { ...labels, [LABEL.OUTCOME]: outcomeOf(code), [LABEL.REASON_CODE]: code });
+          }
+          this.#updates.add(0, { ...labels, [LABEL.OUTCOME]: 'silent', [LABEL.REASON_CODE]: NO_REASON_CODE });
+          this.#silentUpdates.add(0, labels);
+        }
+      }
+      for (const screen of known.screens) this.#screenViews.add(0, { [LABEL.SCREEN_ID]: screen });
+    });
   }
 
   update(sample: UpdateSample): void {
@@ -97,7 +133,7 @@ export class BotMetrics {
     safely('recording a screen view', () => this.#screenViews.add(1, { [LABEL.SCREEN_ID]: screenId }));
   }
 
-  exportFailure(signal: 'traces' | 'logs' | 'metrics'): void {
+  exportFailure(signal: ExportSignal): void {
     safely('recording an export failure', () => this.#exportFailures.add(1, { [LABEL.SIGNAL]: signal }));
   }
 }

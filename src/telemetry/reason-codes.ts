@@ -23,6 +23,9 @@ export type ReasonCode = keyof typeof REASON_CODES;
 export type OutcomeKind = 'success' | 'noop' | 'rejected' | 'error';
 export type Outcome = OutcomeKind | 'silent';
 
+/** The `reason_code` label of a silent update, which recorded none. */
+export const NO_REASON_CODE = 'NONE';
+
 export const ALL_REASON_CODES = Object.keys(REASON_CODES) as ReasonCode[];
 export const ALL_OUTCOMES: readonly Outcome[] = ['success', 'noop', 'rejected', 'error', 'silent'];
 

@@ -40,7 +40,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { INSTRUMENTATION_SCOPE } from './conventions.js';
 import { countFailures, guardSpanProcessor } from './guarded.js';
-import { BotMetrics } from './metrics.js';
+import { BotMetrics, type ExportSignal } from './metrics.js';
 import { PrometheusExposition } from './prometheus-exposition.js';
 import { SpanRecorder } from './span-recorder.js';
 
@@ -106,7 +106,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   // The meter provider comes first so that exporter failures of the other signals can be counted.
   const readers: IMetricReader[] = [prometheus, ...(options.metricReaders ?? [])];
   let botMetrics: BotMetrics | undefined;
-  const countFailure = (signal: 'traces' | 'logs' | 'metrics') => () => botMetrics?.exportFailure(signal);
+  const countFailure = (signal: ExportSignal) => () => botMetrics?.exportFailure(signal);
   if (exporting) {
     readers.push(
       new PeriodicExportingMetricReader({

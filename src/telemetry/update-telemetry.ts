@@ -5,9 +5,12 @@ import { StoreError, TracegramError } from '../errors.js';
 import { ATTR, EVENT, type EventName, MESSAGING_SYSTEM_TELEGRAM, SEMCONV, SPAN } from './conventions.js';
 import type { Logger } from './logger.js';
 import type { BotMetrics } from './metrics.js';
-import { isFailure, type Outcome, outcomeOf, type ReasonCode } from './reason-codes.js';
+import { isFailure, NO_REASON_CODE, type Outcome, outcomeOf, type ReasonCode } from './reason-codes.js';
 import { safely } from './safely.js';
 import { recordFailure, tracer } from './tracer.js';
+
+/** The `handler` of an update no journey routed (yet). */
+export const NO_HANDLER = 'none';
 
 export interface RecordedOutcome {
   code: ReasonCode;
@@ -21,7 +24,7 @@ export interface UpdateSummary {
   updateType: string;
   handler: string;
   outcome: Outcome;
-  reasonCode: ReasonCode | 'NONE';
+  reasonCode: ReasonCode | typeof NO_REASON_CODE;
   detail: string | undefined;
   screenId: string | undefined;
   userPseudonym: string | undefined;
@@ -47,7 +50,7 @@ export class UpdateTelemetry {
   readonly updateType: string;
   readonly updateId: number;
   readonly log: Logger;
-  handler = 'none';
+  handler: string = NO_HANDLER;
   screenId: string | undefined;
   outcome: RecordedOutcome | undefined;
   /** accept/reject calls: more than one is a handler bug (a missing `return`), reported at the end. */
@@ -176,7 +179,7 @@ export class UpdateTelemetry {
     safely('ending the update', () => {
       const seconds = (performance.now() - this.#startedAt) / 1000;
       const outcome: Outcome = this.outcome ? outcomeOf(this.outcome.code) : 'silent';
-      const reasonCode = this.outcome?.code ?? 'NONE';
+      const reasonCode = this.outcome?.code ?? NO_REASON_CODE;
       const failed = outcome === 'error' || outcome === 'silent';
       this.root.setAttribute(ATTR.OUTCOME, outcome);
       if (this.outcome) this.root.setAttribute(ATTR.REASON_CODE, this.outcome.code);

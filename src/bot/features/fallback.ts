@@ -7,11 +7,14 @@ import { rejectUpdate } from '../screen.js';
  * The last composer: whatever no journey took still ends with an outcome and, where a person wrote to us,
  * a hint. Button presses never get here unhandled: the registry test proves each reaches its feature.
  */
+/** The `handler` of updates no journey took. */
+export const FALLBACK_HANDLER = 'fallback';
+
 export const fallback = new Composer<BotContext>();
 
 fallback.on('message', async (ctx) => {
   ctx.telemetry.received(EVENT.MESSAGE_RECEIVED);
-  ctx.telemetry.routed('fallback');
+  ctx.telemetry.routed(FALLBACK_HANDLER);
   if (ctx.message.text?.startsWith('/')) {
     return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown command', ctx.t('unknown-command'));
   }
@@ -21,7 +24,7 @@ fallback.on('message', async (ctx) => {
 fallback.drop(
   (ctx) => ctx.callbackQuery !== undefined,
   (ctx) => {
-    ctx.telemetry.routed('fallback');
+    ctx.telemetry.routed(FALLBACK_HANDLER);
     ctx.telemetry.reject('NOOP', `update type not handled: ${ctx.telemetry.updateType}`);
   },
 );
