@@ -28,7 +28,10 @@ export async function showScreen(ctx: BotContext, screen: ScreenId, how: 'edit' 
   ctx.session.liveMessageId = liveMessageId;
 }
 
-/** Telegram refuses an edit that changes nothing (a double tap); the user already sees the screen. */
+/**
+ * Telegram refuses an edit that changes nothing. A double tap never gets this far (its second press is a
+ * STATE_MISMATCH), so this is a safety net for a re-render that changes nothing: the user already sees it.
+ */
 function ignoreUnmodified(error: unknown): void {
   if (error instanceof GrammyError && error.description.includes('message is not modified')) return;
   throw error;
