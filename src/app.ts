@@ -21,6 +21,8 @@ export interface AppOptions {
   /** Called with every finished update's outcome (tests, and /debug in the next milestone). */
   onUpdateEnd?: (summary: UpdateSummary) => void;
   now?: () => number;
+  /** How long a Bot API call may take beyond its long-poll timeout (tests shorten it). */
+  botApiDeadlineMs?: number;
   /** Called when the bot can no longer take updates (e.g. Telegram rejects the token): main.ts exits non-zero. */
   onFatal?: (reason: string) => void;
 }
@@ -32,8 +34,10 @@ export interface App {
   readonly logger: Logger;
   /** The HTTP server's base URL once started. */
   httpUrl: string | undefined;
-  start(): Promise<void>;
-  stop(): Promise<void>;
+  /** `signal` abandons a start that is still waiting for Telegram (grammY retries getMe with backoff). */
+  start(signal?: AbortSignal): Promise<void>;
+  /** Idempotent enough to call after a failed start; `reason` goes on the APP_STOPPING line. */
+  stop(reason?: string): Promise<void>;
 }
 
 /**
@@ -81,6 +85,7 @@ export async function createApp(
       options.onUpdateEnd?.(summary);
     },
     ...(options.now ? { now: options.now } : {}),
+    ...(options.botApiDeadlineMs ? { botApiDeadlineMs: options.botApiDeadlineMs } : {}),
   });
   // grammY reports here only what escaped the error boundary (its handler itself failed): rare, never silent.
   const reportEscaped = (error: unknown, updateId: number | undefined) =>
@@ -116,18 +121,20 @@ export async function createApp(
   });
 
   /** Best effort: one failing step (Telegram unreachable, say) must not skip closing the rest. */
-  const step = async (name: string, fn: () => Promise<unknown>) => {
+  const step = async (name: string, fn: () => Promise<unknown>): Promise<boolean> => {
     try {
       await fn();
+      return true;
     } catch (error) {
       logger.warn(
         { event: EVENT.SHUTDOWN_STEP_FAILED, step: name, detail: describeError(error) },
         'shutdown step failed',
       );
+      return false;
     }
   };
 
-  let polling: Promise<void> | undefined;
+  let polling: Promise<boolean> | undefined;
   const app: App = {
     bot,
     http,
@@ -135,9 +142,10 @@ export async function createApp(
     logger,
     httpUrl: undefined,
 
-    async start() {
+    async start(signal) {
       // The bot is ready before the port opens, so no webhook call can arrive at a bot that cannot take it.
-      await bot.init();
+      await bot.init(signal as Parameters<typeof bot.init>[0]);
+      signal?.throwIfAborted();
       app.httpUrl = await http.listen({ port: config.port, host: '0.0.0.0' });
       await bot.api.setMyCommands([
         { command: 'start', description: 'Main menu' },
@@ -148,28 +156,34 @@ export async function createApp(
           secret_token: config.webhookSecret ?? '',
         });
       } else {
-        polling = bot.start({ drop_pending_updates: false });
-        polling.catch((error: unknown) => {
-          logger.fatal(
-            { event: EVENT.POLLING_STOPPED, detail: describeError(error) },
-            'polling stopped: no more updates will arrive',
-          );
-          options.onFatal?.('polling stopped');
-        });
+        // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
+        polling = bot.start({ drop_pending_updates: false }).then(
+          () => true,
+          (error: unknown) => {
+            logger.fatal(
+              { event: EVENT.POLLING_STOPPED, detail: describeError(error) },
+              'polling stopped: no more updates will arrive',
+            );
+            options.onFatal?.('polling stopped');
+            return false;
+          },
+        );
       }
       logger.info({ event: EVENT.APP_READY, mode: config.mode, http: app.httpUrl }, 'ready');
     },
 
     /** Stop taking updates, let in-flight ones finish, then close the store and flush telemetry. */
-    async stop() {
-      logger.info({ event: EVENT.APP_STOPPING }, 'stopping');
+    async stop(reason = 'stop requested') {
+      logger.info({ event: EVENT.APP_STOPPING, reason }, 'stopping');
       await step('stop polling', async () => {
         if (bot.isRunning()) await bot.stop();
-        await polling;
       });
-      if (polling && lastHandledUpdateId !== undefined) {
+      // In-flight updates finish before anything they need (store, telemetry) closes.
+      const pollingEndedWell = await polling;
+      if (pollingEndedWell && lastHandledUpdateId !== undefined) {
         // grammY confirms only the update in flight when stopped; the rest of its batch was handled too,
-        // and Telegram would deliver those again to the next instance.
+        // and Telegram would deliver those again to the next instance. Not after a 409: the confirming
+        // call would cut off the instance that took over.
         const offset = lastHandledUpdateId + 1;
         await step('confirm handled updates', () => bot.api.getUpdates({ offset, limit: 1, timeout: 0 }));
       }

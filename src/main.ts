@@ -33,19 +33,26 @@ async function main(): Promise<void> {
 
   const { createApp } = await import('./app.js');
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
+  let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
+  const abandonStart = new AbortController();
   // Every exit path ends here, so the last spans and logs (often the ones that explain the exit) are flushed.
+  // A signal during start-up waits for the start to settle, then stops what it brought up.
   const stop = (reason: string) => {
     stopping ??= (async () => {
-      app?.logger.info({ event: EVENT.APP_STOPPING, reason }, 'stopping');
-      await app?.stop().catch((error: unknown) => fatal(EVENT.SHUTDOWN_STEP_FAILED, describeError(error)));
+      abandonStart.abort();
+      await starting?.catch(() => undefined);
+      await app
+        ?.stop(reason)
+        .catch((error: unknown) => fatal(EVENT.SHUTDOWN_STEP_FAILED, describeError(error)));
       await telemetry.shutdown();
     })();
     return stopping;
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-  try {
+  // `on`, not `once`: a second signal must not fall back to Node's default (die now, flush nothing).
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  starting = (async () => {
     app = await createApp(config, telemetry, {
       // An orchestrator restarts a process that exits non-zero; a bot that gets no updates should not linger.
       onFatal: (reason) => {
@@ -53,8 +60,14 @@ async function main(): Promise<void> {
         void stop(reason);
       },
     });
-    await app.start();
+    // A signal that arrived while the store was opening: do not start taking updates at all.
+    if (!stopping) await app.start(abandonStart.signal);
+  })();
+  try {
+    await starting;
   } catch (error) {
+    // A start abandoned for a signal is a normal stop, not a failed start.
+    if (abandonStart.signal.aborted) return stop('start abandoned');
     const detail = describeError(error);
     if (app) app.logger.fatal({ event: EVENT.APP_START_FAILED, detail }, 'start failed');
     else fatal(EVENT.APP_START_FAILED, detail);

@@ -144,6 +144,19 @@ describe('/metrics names', () => {
     ]);
   });
 
+  test('a counter with a unit gets it before _total, as Prometheus names it', () => {
+    const raw = [
+      '# UNIT x_busy_total s',
+      '# TYPE x_busy_total counter',
+      'x_busy_total{a="x_busy_total"} 2',
+    ].join('\n');
+    expect(withUnitSuffixes(raw).split('\n')).toEqual([
+      '# UNIT x_busy_seconds_total s',
+      '# TYPE x_busy_seconds_total counter',
+      'x_busy_seconds_total{a="x_busy_total"} 2',
+    ]);
+  });
+
   test('every Prometheus name in the conventions is what /metrics serves', async () => {
     const { metrics, exposition } = testTelemetry().telemetry;
     metrics.update({

@@ -148,3 +148,64 @@ describe('a draft belongs to one model', () => {
     }
   });
 });
+
+describe('a Telegram that stops answering', () => {
+  test('a Bot API call that never returns is given up on: the user gets an apology, not a spinning button', async () => {
+    const h = await startHarness({ botApiDeadlineMs: 300 });
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Hal', language_code: 'en' });
+      h.standIn.failNext('sendMessage', { kind: 'hang' });
+      const started = Date.now();
+      const summary = await h.act(() => user.sendCommand('/start'));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(summary).toMatchObject({ reasonCode: 'INTERNAL_ERROR', outcome: 'error' });
+      expect(h.standIn.lastMessage(user.id)?.text).toMatch(/went wrong on our side/);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test("shutdown finishes while Telegram hangs, instead of waiting out grammY's 500 s", async () => {
+    const h = await startHarness({ botApiDeadlineMs: 300 });
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Wes', language_code: 'en' });
+      await h.act(() => user.sendText('hello'));
+      // From now on Telegram accepts getUpdates and never answers: grammY's own stop() calls it, and so
+      // does the confirmation of handled updates.
+      h.standIn.failNext('getUpdates', { kind: 'hang' }, 5);
+      const started = Date.now();
+      await h.app.stop();
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(h.app.http.server.listening).toBe(false);
+    } finally {
+      await h.standIn.stop();
+    }
+  });
+});
+
+describe('two instances with one token', () => {
+  test('the instance that is pushed out (409) stops without knocking out the one that took over', async () => {
+    const reasons: string[] = [];
+    const old = await startHarness({ onFatal: (reason) => reasons.push(reason) });
+    let next: Awaited<ReturnType<typeof startHarness>> | undefined;
+    try {
+      const early = old.standIn.user({ id: freshUserId(), first_name: 'Ola', language_code: 'en' });
+      await old.act(() => early.sendCommand('/start'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      next = await startHarness({ standIn: old.standIn });
+      const deadline = Date.now() + 10_000;
+      while (reasons.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(reasons).toEqual(['polling stopped']);
+      await old.app.stop();
+
+      // The new instance is still polling: it answers the next /start.
+      const user = old.standIn.user({ id: freshUserId(), first_name: 'Nia', language_code: 'en' });
+      const summary = await next.act(() => user.sendCommand('/start'));
+      expect(summary.reasonCode).toBe('SUCCESS');
+      expect(next.logLines().some((l) => l.event === EVENT.POLLING_STOPPED)).toBe(false);
+    } finally {
+      await next?.stop();
+      await old.standIn.stop();
+    }
+  });
+});

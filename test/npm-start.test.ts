@@ -86,9 +86,6 @@ describe('npm start against a Bot API emulator and an OTLP receiver', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         // JSON, so this receiver can read what arrives; production defaults to protobuf.
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '200',
-        OTEL_BLRP_SCHEDULE_DELAY: '200',
-        OTEL_METRIC_EXPORT_INTERVAL: '500',
         OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=e2e',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -199,4 +196,55 @@ describe('npm start against a Bot API emulator and an OTLP receiver', () => {
       expect(text).not.toContain('424242');
     }
   }, 90_000);
+});
+
+describe('a SIGTERM while the bot is still starting', () => {
+  test.each(['APP_STARTING', 'MIGRATION_APPLIED'])(
+    'arriving at %s stops the process cleanly instead of leaving a bot running',
+    async (event) => {
+      const standIn = await startBotApiStandIn({ token: TEST_TOKEN });
+      const dataDir = mkdtempSync(join(tmpdir(), 'tracegram-sigterm-'));
+      const [command, ...args] = packageJson.scripts.start.split(' ') as [string, ...string[]];
+      const child = spawn(command, args, {
+        cwd: new URL('..', import.meta.url).pathname,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          BOT_TOKEN: TEST_TOKEN,
+          TELEGRAM_API_ROOT: standIn.apiRoot,
+          PORT: '0',
+          DATA_DIR: dataDir,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let signalled = false;
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.stdout?.on('data', (chunk) => {
+        stdout += chunk;
+        if (!signalled && stdout.includes(`"event":"${event}"`)) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      });
+      try {
+        const code = await Promise.race([
+          exited,
+          new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+        ]);
+        expect(code, stdout).toBe(0);
+        // Whatever it had started, it stopped: the last word is APP_STOPPED, or it never got to APP_READY.
+        const events = stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => (JSON.parse(l) as { event: string }).event);
+        if (events.includes('APP_READY')) expect(events.at(-1)).toBe('APP_STOPPED');
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+        await standIn.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });

@@ -6,10 +6,14 @@
 import { LABEL } from '../../src/telemetry/conventions.js';
 import { GRAFANA_DATASOURCE } from '../../src/telemetry/grafana.js';
 import { DASHBOARD_UID } from './dashboard-uids.js';
-import { eventsInWindow, ext, sel, sumIncrease, sumRate } from './promql.js';
+import { COLLECTOR_DROP_METRICS, SCRAPE_JOB } from './external-metrics.js';
+import { ext, orZero, sel, sumIncrease, sumRate } from './promql.js';
 import { envRef, GRAFANA_ENV } from './provisioning.js';
 
 export type Severity = 'warning' | 'critical';
+
+/** Maps a duration written in a rule to the one used: itself, or shortened by the end-to-end test. */
+export type Duration = (duration: string) => string;
 
 export interface AlertRule {
   /** Prometheus `alertname` and Grafana rule title. */
@@ -17,9 +21,10 @@ export interface AlertRule {
   /** Grafana rule uid (at most 40 characters). */
   uid: string;
   severity: Severity;
-  /** The measured value; `window` is the range its rates look back over. */
-  query: (window: string) => string;
-  window: string;
+  /** The measured value; every range in it is written through `d`. */
+  query: (d: Duration) => string;
+  /** The longest range the query looks back over (Grafana's relative time range). */
+  lookback: string;
   op: '>' | '<';
   threshold: number;
   /** How long the condition must hold before the alert fires. */
@@ -31,41 +36,90 @@ export interface AlertRule {
   dashboard: { uid: string; panel: string };
 }
 
+const asWritten: Duration = (duration) => duration;
+
 /** Error ratio thresholds: the share of updates that ended with outcome `error`. */
 export const ERROR_RATIO = { warning: 0.05, critical: 0.2 } as const;
+/** The window the error-ratio alerts (and the "Error ratio" panel) measure over. */
+export const ERROR_RATIO_WINDOW = '5m';
+/**
+ * Fewer updates than this in the window and the ratio is noise (one failure in four updates is 25%):
+ * the error-ratio alerts stay quiet. The one place this volume is set.
+ */
+export const MIN_UPDATES_FOR_RATIO = 10;
 
-/** Fraction of updates that ended in a real failure (outcome `error`) over `window`. */
-export function errorRatio(window: string): string {
-  return `${sumRate(sel('UPDATES', { [LABEL.OUTCOME]: 'error' }), window)} / ${sumRate(sel('UPDATES'), window)}`;
+/**
+ * Fraction of updates that ended in a real failure (outcome `error`) over `window`. `zeroWithoutErrors`
+ * makes a window without any error series answer 0 instead of no data (panels; alerts keep no data).
+ */
+export function errorRatio(window: string, { zeroWithoutErrors = false } = {}): string {
+  const errors = sumRate(sel('UPDATES', { [LABEL.OUTCOME]: 'error' }), window);
+  return `${zeroWithoutErrors ? orZero(errors) : errors} / ${sumRate(sel('UPDATES'), window)}`;
 }
 
-const errorRatioRule = (severity: Severity): AlertRule => ({
-  name: severity === 'critical' ? 'TracegramErrorRatioCritical' : 'TracegramErrorRatioHigh',
-  uid: `tracegram-error-ratio-${severity}`,
-  severity,
-  query: errorRatio,
-  window: '5m',
-  op: '>',
-  threshold: ERROR_RATIO[severity],
-  for: '5m',
-  valueFormat: 'percent',
-  summary: `More than ${ERROR_RATIO[severity] * 100}% of updates end in an error`,
-  action:
-    'Open "Reason codes" on Bot overview to see which reason code dominates, then click through to its traces. ' +
-    'INTERNAL_ERROR with Bot API errors: Telegram or the network is failing (check "Bot API errors"); ' +
-    'DB_ERROR: Postgres; DOWNSTREAM_TIMEOUT: a provider. A recent deploy is the usual suspect.',
-  dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Error ratio' },
-});
+/** `expr`, kept only while at least MIN_UPDATES_FOR_RATIO updates were handled in `window`. */
+function withEnoughUpdates(expr: string, window: string): string {
+  return `(${expr}) and on() (${sumIncrease(sel('UPDATES'), window)} >= ${MIN_UPDATES_FOR_RATIO})`;
+}
+
+const percent = (ratio: number) => `${ratio * 100}%`;
+
+const ERROR_RATIO_ACTION =
+  'Open "Reason codes" on Bot overview to see which reason code dominates, then click through to its traces. ' +
+  'INTERNAL_ERROR with Bot API errors: Telegram or the network is failing (check "Bot API errors"); ' +
+  'DB_ERROR: Postgres; DOWNSTREAM_TIMEOUT: a provider. A recent deploy is the usual suspect.';
+
+/** Lost telemetry, summed: the bot's failed exports and every collector drop counter, 0 when absent. */
+function droppedTelemetry(window: string): string {
+  return [sel('TELEMETRY_EXPORT_FAILURES'), ...COLLECTOR_DROP_METRICS.map((m) => ext(m))]
+    .map((selector) => orZero(sumIncrease(selector, window)))
+    .join(' + ');
+}
+
+const collectorDown = `${ext('up', { job: SCRAPE_JOB.COLLECTOR })} == 0`;
 
 export const ALERT_RULES: readonly AlertRule[] = [
-  errorRatioRule('warning'),
-  errorRatioRule('critical'),
   {
+    // A band below the critical threshold, so one incident raises one alert, not a warning and a page.
+    name: 'TracegramErrorRatioHigh',
+    uid: 'tracegram-error-ratio-warning',
+    severity: 'warning',
+    query: (d) =>
+      withEnoughUpdates(
+        `(${errorRatio(d(ERROR_RATIO_WINDOW))}) <= ${ERROR_RATIO.critical}`,
+        d(ERROR_RATIO_WINDOW),
+      ),
+    lookback: ERROR_RATIO_WINDOW,
+    op: '>',
+    threshold: ERROR_RATIO.warning,
+    for: '5m',
+    valueFormat: 'percent',
+    summary: `Between ${percent(ERROR_RATIO.warning)} and ${percent(ERROR_RATIO.critical)} of updates end in an error`,
+    action: ERROR_RATIO_ACTION,
+    dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Error ratio' },
+  },
+  {
+    name: 'TracegramErrorRatioCritical',
+    uid: 'tracegram-error-ratio-critical',
+    severity: 'critical',
+    query: (d) => withEnoughUpdates(errorRatio(d(ERROR_RATIO_WINDOW)), d(ERROR_RATIO_WINDOW)),
+    lookback: ERROR_RATIO_WINDOW,
+    op: '>',
+    threshold: ERROR_RATIO.critical,
+    for: '5m',
+    valueFormat: 'percent',
+    summary: `More than ${percent(ERROR_RATIO.critical)} of updates end in an error`,
+    action: ERROR_RATIO_ACTION,
+    dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Error ratio' },
+  },
+  {
+    // The series exist at 0 from start-up, so the first silent update is an increase like any other; a
+    // counter that stands still across a gap in the metrics is not.
     name: 'TracegramSilentUpdate',
     uid: 'tracegram-silent-update',
     severity: 'warning',
-    query: (window) => eventsInWindow(sel('SILENT_UPDATES'), window),
-    window: '10m',
+    query: (d) => sumIncrease(sel('SILENT_UPDATES'), d('10m')),
+    lookback: '10m',
     op: '>',
     threshold: 0,
     for: '0s',
@@ -77,37 +131,70 @@ export const ALERT_RULES: readonly AlertRule[] = [
     dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Silent updates' },
   },
   {
+    // Gated on an instance reporting its role (the process is up and exporting) and on updates in the last
+    // day (users exist): an idle development stack that never saw an update stays quiet.
     name: 'TracegramNoUpdates',
     uid: 'tracegram-no-updates',
-    severity: 'critical',
-    // Gated on an instance reporting its role: the process is up and exporting, yet nothing arrives.
-    query: (window) =>
-      `(${sumIncrease(sel('UPDATES'), window)} or vector(0)) and on() (count(${sel('INSTANCE_ROLE')}) > 0)`,
-    window: '30m',
+    severity: 'warning',
+    query: (d) =>
+      `${sumIncrease(sel('UPDATES'), d('30m'))} and on() (count(${sel('INSTANCE_ROLE')}) > 0) and on() (${sumIncrease(sel('UPDATES'), d('1d'))} >= 1)`,
+    lookback: '1d',
     op: '<',
     threshold: 1,
     for: '5m',
     valueFormat: 'number',
-    summary: 'The bot is running but has handled no update for 30 minutes',
+    summary: 'The bot handled updates today but none for 30 minutes',
     action:
       'Check "Instance roles" (is any instance polling or receiving the webhook?) and the bot logs for ' +
       'WEBHOOK_REJECTED or Bot API errors on getUpdates. In webhook mode check PUBLIC_URL and WEBHOOK_SECRET; ' +
-      'in polling mode, another process polling with the same token steals the updates.',
+      'in polling mode, another process polling with the same token steals the updates. A quiet hour on a ' +
+      'small bot also ends here: silence it if users are simply asleep.',
     dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Instance roles' },
+  },
+  {
+    // The bot pushes its metrics through the collector: while the collector is down, TracegramCollectorDown
+    // says so and this one stays quiet instead of blaming the bot.
+    name: 'TracegramBotDown',
+    uid: 'tracegram-bot-down',
+    severity: 'critical',
+    query: (d) => `absent_over_time(${sel('INSTANCE_ROLE')}[${d('10m')}]) unless on() (${collectorDown})`,
+    lookback: '10m',
+    op: '>',
+    threshold: 0,
+    for: '2m',
+    valueFormat: 'number',
+    summary: 'No bot instance has reported for 10 minutes: the bot is down or its metrics do not arrive',
+    action:
+      'Check the bot process (`docker compose ps bot`, `docker compose logs bot`): POLLING_STOPPED, ' +
+      'APP_START_FAILED or CONFIG_INVALID say why it stopped. If it runs, its metrics are lost on the way: ' +
+      'look at "Telemetry health" and the TELEMETRY_ERROR lines on its stderr.',
+    dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Instance roles' },
+  },
+  {
+    // The collector image cannot run a Docker healthcheck (docs/observability.md); this is its health check.
+    name: 'TracegramCollectorDown',
+    uid: 'tracegram-collector-down',
+    severity: 'critical',
+    query: () => ext('up', { job: SCRAPE_JOB.COLLECTOR }),
+    lookback: '1m',
+    op: '<',
+    threshold: 1,
+    for: '2m',
+    valueFormat: 'number',
+    summary:
+      'Prometheus cannot scrape the OpenTelemetry Collector: traces, logs and metrics are not arriving',
+    action:
+      'The collector is down or unreachable (`docker compose ps otel-collector`, `docker compose logs ' +
+      'otel-collector`): a config error stops it at start-up. Until it is back every other alert is blind ' +
+      'and the bot counts failed exports in tracegram_telemetry_export_failures_total.',
+    dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Stack components up' },
   },
   {
     name: 'TracegramTelemetryDropping',
     uid: 'tracegram-telemetry-dropping',
     severity: 'warning',
-    query: (window) =>
-      [
-        eventsInWindow(sel('TELEMETRY_EXPORT_FAILURES'), window),
-        `(${sumIncrease(ext('otelcol_exporter_send_failed_spans_total'), window)} or vector(0))`,
-        `(${sumIncrease(ext('otelcol_exporter_send_failed_log_records_total'), window)} or vector(0))`,
-        `(${sumIncrease(ext('otelcol_exporter_send_failed_metric_points_total'), window)} or vector(0))`,
-        `(${sumIncrease(ext('otelcol_receiver_refused_spans_total'), window)} or vector(0))`,
-      ].join(' + '),
-    window: '10m',
+    query: (d) => droppedTelemetry(d('10m')),
+    lookback: '10m',
     op: '>',
     threshold: 0,
     for: '5m',
@@ -115,8 +202,9 @@ export const ALERT_RULES: readonly AlertRule[] = [
     summary: 'Telemetry is being dropped between the bot, the collector and the backends',
     action:
       '"Telemetry health" on Bot overview shows which signal fails and where. Bot-side export failures: the ' +
-      'collector is down or unreachable (OTEL_EXPORTER_OTLP_ENDPOINT). Collector send failures: Tempo, Loki or ' +
-      'Prometheus is down or rejecting. Refused spans: the collector memory_limiter is shedding load.',
+      'collector is down or unreachable (OTEL_EXPORTER_OTLP_ENDPOINT). Refused: the collector memory_limiter ' +
+      'is shedding load. Queue full: a backend is too slow or down and the sending queue overflowed. Send ' +
+      'failures: Tempo, Loki or Prometheus is down or rejecting.',
     dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Telemetry health' },
   },
 ];
@@ -145,8 +233,8 @@ function scaled(duration: string, timeScale: number): string {
 }
 
 export function promExpr(rule: AlertRule, timeScale = 1): string {
-  const window = timeScale === 1 ? rule.window : scaled(rule.window, timeScale);
-  return `(${rule.query(window)}) ${rule.op} ${rule.threshold}`;
+  const d: Duration = timeScale === 1 ? asWritten : (duration) => scaled(duration, timeScale);
+  return `(${rule.query(d)}) ${rule.op} ${rule.threshold}`;
 }
 
 function dashboardPath(rule: AlertRule): string {
@@ -203,11 +291,11 @@ export function grafanaAlerting(panelId: (dashboardUid: string, panelTitle: stri
           data: [
             {
               refId: 'A',
-              relativeTimeRange: { from: durationSeconds(rule.window), to: 0 },
+              relativeTimeRange: { from: durationSeconds(rule.lookback), to: 0 },
               datasourceUid: prom.uid,
               model: {
                 refId: 'A',
-                expr: rule.query(rule.window),
+                expr: rule.query(asWritten),
                 instant: true,
                 range: false,
                 intervalMs: 60_000,

@@ -3,20 +3,16 @@
  * datasources and trace links are derived. Adding a panel is one entry in one of the lists below, and its
  * queries can only name metrics the code emits (promql.ts checks names and labels as they are built).
  */
-import {
-  ATTR,
-  BOTAPI_OK_CODE,
-  EVENT,
-  type EventName,
-  LABEL,
-  METRIC_LABELS,
-} from '../../src/telemetry/conventions.js';
+import { SeverityNumber } from '@opentelemetry/api';
+import { ATTR, BOTAPI_OK_CODE, LABEL, METRIC_LABELS } from '../../src/telemetry/conventions.js';
 import { exploreUrl, GRAFANA_DATASOURCE, LOKI_FIELD } from '../../src/telemetry/grafana.js';
 import { ALL_OUTCOMES, type Outcome } from '../../src/telemetry/reason-codes.js';
 import { SCREEN, type ScreenId } from '../../src/ui/registry.js';
-import { ALERT_RULES, ERROR_RATIO, errorRatio } from './alerts.js';
+import { ERROR_RATIO, ERROR_RATIO_WINDOW, errorRatio } from './alerts.js';
 import { DASHBOARD_UID } from './dashboard-uids.js';
-import { ext, quantile, sel, sumIncrease, sumRate } from './promql.js';
+import { COLLECTOR_DROP_METRICS } from './external-metrics.js';
+import { LOKI_OTLP_FIELD } from './loki.js';
+import { ext, histogramQuantile, orZero, quantile, sel, sumIncrease, sumRate } from './promql.js';
 import { grafanaVar } from './provisioning.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -77,7 +73,13 @@ function tracesLink(conditions: readonly TraceCondition[], seriesLabels: readonl
 // Panel specs
 
 export type Query =
-  | { prom: string; legend?: string; instant?: boolean }
+  | {
+      prom: string;
+      legend?: string;
+      instant?: boolean;
+      /** Ask Prometheus for exemplars: only for metrics that carry them (external-metrics.ts `exemplars`). */
+      exemplars?: boolean;
+    }
   | { traceql: string }
   | { logql: string };
 
@@ -92,6 +94,8 @@ export interface PanelSpec {
   queries: readonly Query[];
   stacked?: boolean;
   thresholds?: readonly { value: number; color: string }[];
+  /** Colour below the first threshold (default green). */
+  baseColor?: string;
   /** The traces behind the whole panel, and per series by these metric labels (mapped by LABEL_ATTRIBUTE). */
   traces?: { where: readonly TraceCondition[]; bySeries?: readonly LabelName[] };
 }
@@ -112,19 +116,29 @@ const outcome = (o: Outcome): Outcome => o;
 /** Outcomes that end a journey without the user getting what they asked for. */
 const DROP_OUTCOMES = ALL_OUTCOMES.filter((o) => o !== 'success' && o !== 'noop');
 const DROP_RE = DROP_OUTCOMES.join('|');
-const FAILURE_EVENTS: readonly EventName[] = [
-  EVENT.DISPATCH_FAIL,
-  EVENT.BOTAPI_ERROR,
-  EVENT.STORE_ERROR,
-  EVENT.SILENT_UPDATE,
-  EVENT.TELEMETRY_ERROR,
-];
+/**
+ * Every log line at warn or above, by the OTLP severity Loki stores with each record (loki.ts): not by
+ * event name, which would miss new error events (and TELEMETRY_ERROR goes to stderr, never to Loki).
+ */
+export const FAILURE_LOG_FILTER = `${LOKI_OTLP_FIELD.SEVERITY_NUMBER} >= ${SeverityNumber.WARN}`;
 const RI = '$__rate_interval';
 const RANGE = '$__range';
 const BOTAPI_FAILED = { [LABEL.ERROR_CODE]: ['!=', BOTAPI_OK_CODE] } as const;
 
 const byLabels = (labels: readonly string[]) => labels.map((l) => `{{${l}}}`).join(' ');
-const errorRatioAlert = ALERT_RULES.find((rule) => rule.query === errorRatio);
+
+/** Legend of a collector drop counter: `otelcol_exporter_enqueue_failed_spans_total` → `queue full: spans`. */
+function dropLegend(metric: (typeof COLLECTOR_DROP_METRICS)[number]): string {
+  const [, stage = '', signal = ''] =
+    /^otelcol_(receiver_refused|exporter_enqueue_failed|exporter_send_failed)_(\w+)_total$/.exec(metric) ??
+    [];
+  const what = {
+    receiver_refused: 'refused',
+    exporter_enqueue_failed: 'queue full',
+    exporter_send_failed: 'send failed',
+  }[stage];
+  return `${what}: ${signal.replaceAll('_', ' ')}${stage.startsWith('exporter') ? ' {{exporter}}' : ''}`;
+}
 
 /** start → category → model → parameters → confirm, in the UI registry's screen ids. */
 export const FUNNEL: readonly ScreenId[] = [
@@ -158,11 +172,16 @@ export const BOT_OVERVIEW: DashboardSpec = {
         },
         {
           title: 'Error ratio',
-          answers: `Which share of updates fails (outcome error), as the error-ratio alerts see it (${errorRatioAlert?.window} window)?`,
+          answers: `Which share of updates fails (outcome error), as the error-ratio alerts see it (${ERROR_RATIO_WINDOW} window; 0 while nothing fails)?`,
           kind: 'timeseries',
           width: 12,
           unit: 'percentunit',
-          queries: [{ prom: errorRatio(errorRatioAlert?.window ?? '5m'), legend: 'error ratio' }],
+          queries: [
+            {
+              prom: errorRatio(ERROR_RATIO_WINDOW, { zeroWithoutErrors: true }),
+              legend: 'error ratio',
+            },
+          ],
           thresholds: [
             { value: ERROR_RATIO.warning, color: 'orange' },
             { value: ERROR_RATIO.critical, color: 'red' },
@@ -209,13 +228,35 @@ export const BOT_OVERVIEW: DashboardSpec = {
           title: 'Update latency by handler (p50, p95, p99)',
           answers: 'How long from receiving an update to its outcome, per handler?',
           kind: 'timeseries',
-          width: 24,
+          width: 12,
           unit: 's',
           queries: [0.5, 0.95, 0.99].map((q) => ({
             prom: quantile(q, 'UPDATE_DURATION', RI, [LABEL.HANDLER]),
             legend: `p${q * 100} ${byLabels([LABEL.HANDLER])}`,
           })),
           traces: { where: [['duration', '>', '250ms']], bySeries: [LABEL.HANDLER] },
+        },
+        {
+          title: 'Span latency p95 by span name (from traces, with exemplars)',
+          answers:
+            'How long does each kind of span take (updates, stages, Bot API calls, store queries)? Computed by ' +
+            'Tempo from the traces it keeps; each dot is an exemplar: click it to open that trace.',
+          kind: 'timeseries',
+          width: 12,
+          unit: 's',
+          queries: [
+            {
+              prom: histogramQuantile(
+                0.95,
+                ext('traces_spanmetrics_latency_bucket', { service: `$${SERVICE_VARIABLE}` }),
+                RI,
+                ['span_name'],
+              ),
+              legend: 'p95 {{span_name}}',
+              exemplars: true,
+            },
+          ],
+          traces: { where: [['duration', '>', '250ms']] },
         },
       ],
     },
@@ -260,7 +301,7 @@ export const BOT_OVERVIEW: DashboardSpec = {
           answers:
             'Which instances are running, and in which role (the "should be live" of the no-updates alert)?',
           kind: 'stat',
-          width: 8,
+          width: 12,
           unit: 'short',
           queries: [
             {
@@ -271,33 +312,34 @@ export const BOT_OVERVIEW: DashboardSpec = {
           ],
         },
         {
+          title: 'Stack components up',
+          answers:
+            'Can Prometheus reach the collector, Tempo, Loki and itself (1 up, 0 down)? The collector has no ' +
+            'Docker healthcheck: this is it.',
+          kind: 'stat',
+          width: 12,
+          unit: 'short',
+          baseColor: 'red',
+          thresholds: [{ value: 1, color: 'green' }],
+          queries: [{ prom: ext('up'), legend: '{{job}}', instant: true }],
+        },
+        {
           title: 'Telemetry health',
           answers:
-            'Is telemetry getting through: bot export failures by signal, collector refusals and send failures?',
+            'Is telemetry getting through? Bot export failures by signal; collector refusals, full sending ' +
+            'queues and send failures for spans, logs and metric points.',
           kind: 'timeseries',
-          width: 16,
+          width: 24,
           unit: 'short',
           queries: [
             {
               prom: sumIncrease(sel('TELEMETRY_EXPORT_FAILURES'), RI, [LABEL.SIGNAL]),
               legend: `bot export failures {{${LABEL.SIGNAL}}}`,
             },
-            {
-              prom: sumIncrease(ext('otelcol_receiver_refused_spans_total'), RI),
-              legend: 'collector refused spans',
-            },
-            {
-              prom: sumIncrease(ext('otelcol_exporter_send_failed_spans_total'), RI, ['exporter']),
-              legend: 'send failed spans {{exporter}}',
-            },
-            {
-              prom: sumIncrease(ext('otelcol_exporter_send_failed_log_records_total'), RI, ['exporter']),
-              legend: 'send failed logs {{exporter}}',
-            },
-            {
-              prom: sumIncrease(ext('otelcol_exporter_send_failed_metric_points_total'), RI, ['exporter']),
-              legend: 'send failed metric points {{exporter}}',
-            },
+            ...COLLECTOR_DROP_METRICS.map((metric) => ({
+              prom: sumIncrease(ext(metric), RI, metric.startsWith('otelcol_exporter') ? ['exporter'] : []),
+              legend: dropLegend(metric),
+            })),
             {
               prom: sumIncrease(ext('otelcol_receiver_accepted_spans_total'), RI),
               legend: 'collector accepted spans',
@@ -321,15 +363,12 @@ export const BOT_OVERVIEW: DashboardSpec = {
         },
         {
           title: 'Failure logs',
-          answers: 'What did the bot log when things went wrong? Each line links to its trace.',
+          answers:
+            'What did the bot log at warn, error or fatal level (rejections, failures, Bot API errors)? Each line links to its trace.',
           kind: 'logs',
           width: 12,
           height: 10,
-          queries: [
-            {
-              logql: `{${LOKI_FIELD.SERVICE_NAME}="$${SERVICE_VARIABLE}"} | event=~"${FAILURE_EVENTS.join('|')}"`,
-            },
-          ],
+          queries: [{ logql: `{${LOKI_FIELD.SERVICE_NAME}="$${SERVICE_VARIABLE}"} | ${FAILURE_LOG_FILTER}` }],
         },
       ],
     },
@@ -367,7 +406,7 @@ export const USER_JOURNEYS: DashboardSpec = {
           unit: 'percentunit',
           queries: [
             {
-              prom: `${sumIncrease(sel('SCREEN_VIEWS', { [LABEL.SCREEN_ID]: SCREEN.CONFIRM }), RANGE)} / ${sumIncrease(sel('SCREEN_VIEWS', { [LABEL.SCREEN_ID]: SCREEN.MAIN_MENU }), RANGE)}`,
+              prom: `${orZero(sumIncrease(sel('SCREEN_VIEWS', { [LABEL.SCREEN_ID]: SCREEN.CONFIRM }), RANGE))} / ${sumIncrease(sel('SCREEN_VIEWS', { [LABEL.SCREEN_ID]: SCREEN.MAIN_MENU }), RANGE)}`,
               legend: 'conversion',
               instant: true,
             },
@@ -479,7 +518,7 @@ function target(query: Query, index: number) {
       editorMode: 'code',
       range: !query.instant,
       instant: query.instant === true,
-      exemplar: !query.instant,
+      exemplar: query.exemplars === true,
     };
   }
   if ('traceql' in query) {
@@ -518,7 +557,10 @@ function traceLinks(spec: PanelSpec) {
 }
 
 function fieldConfig(spec: PanelSpec, dataLinks: unknown[]) {
-  const steps = [{ color: 'green', value: null as number | null }, ...(spec.thresholds ?? [])];
+  const steps = [
+    { color: spec.baseColor ?? 'green', value: null as number | null },
+    ...(spec.thresholds ?? []),
+  ];
   const custom =
     spec.kind === 'timeseries'
       ? {

@@ -1,6 +1,6 @@
 /**
  * Every file generated from grafana/as-code, by repository path. scripts/generate-observability.ts writes
- * them; test/observability/drift.test.ts fails when a committed file differs from what this produces.
+ * them; test/observability/grafana.test.ts fails when a committed file differs from what this produces.
  */
 import { grafanaAlerting, prometheusRules } from './alerts.js';
 import { DASHBOARDS, panelIdOf, renderDashboard } from './dashboards.js';

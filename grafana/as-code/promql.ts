@@ -2,6 +2,9 @@
  * PromQL building blocks for dashboards and alerts. Metric names come from conventions.ts (METRIC.*.promName)
  * or the declared external metrics, and every label matcher is checked against the metric's label set when
  * the query is built, so a query for a metric or label the code does not emit cannot be generated.
+ *
+ * Every counter series the bot knows exists at 0 from start-up (BotMetrics.declareSeries), so plain
+ * increase() and rate() see the first event; no "new series" tricks are needed here.
  */
 import { METRIC, METRIC_LABELS } from '../../src/telemetry/conventions.js';
 import { EXTERNAL_METRICS, type ExternalMetricName } from './external-metrics.js';
@@ -50,8 +53,23 @@ export function sumIncrease(selector: string, window: string, by: readonly strin
   return `${sumBy(by)}(increase(${selector}[${window}]))`;
 }
 
+/** `(expr or vector(0))`: 0 instead of no data when no series matches (for sums that must always answer). */
+export function orZero(expr: string): string {
+  return `(${expr} or vector(0))`;
+}
+
 function sumBy(by: readonly string[]): string {
   return by.length === 0 ? 'sum' : `sum by (${by.join(', ')}) `;
+}
+
+/** `histogram_quantile(q, …)` over a `_bucket` selector, grouped by `by`. */
+export function histogramQuantile(
+  q: number,
+  bucketSelector: string,
+  window: string,
+  by: readonly string[],
+): string {
+  return `histogram_quantile(${q}, ${sumRate(bucketSelector, window, [BUCKET_LABEL, ...by])})`;
 }
 
 export function quantile(
@@ -61,13 +79,5 @@ export function quantile(
   by: readonly string[],
   matchers: Matchers = {},
 ) {
-  return `histogram_quantile(${q}, ${sumRate(sel(metric, matchers, '_bucket'), window, [BUCKET_LABEL, ...by])})`;
-}
-
-/**
- * "At least one event in the window" for a counter, including the very first one: `increase()` needs two
- * samples of a series, so a series that appears with value 1 is caught by `unless … offset` instead.
- */
-export function eventsInWindow(selector: string, window: string): string {
-  return `(sum(increase(${selector}[${window}])) or vector(0)) + (count(${selector} unless ${selector} offset ${window}) or vector(0))`;
+  return histogramQuantile(q, sel(metric, matchers, '_bucket'), window, by);
 }

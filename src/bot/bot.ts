@@ -4,6 +4,7 @@ import { Bot, type Composer, type Context, type StorageAdapter, session } from '
 import { botApiTracing } from '../telemetry/botapi-tracing.js';
 import { EVENT } from '../telemetry/conventions.js';
 import { NO_HANDLER, UpdateTelemetry, type UpdateTelemetryDeps } from '../telemetry/update-telemetry.js';
+import { apiDeadline } from './api-deadline.js';
 import { callbackGuard } from './callback-guard.js';
 import { type BotContext, initialSession, type SessionData } from './context.js';
 import { handleBotError } from './error-boundary.js';
@@ -26,6 +27,8 @@ export interface BotDeps extends UpdateTelemetryDeps {
   sessions: StorageAdapter<SessionData>;
   /** Injected clock for message-age checks. */
   now?: () => number;
+  /** How long a Bot API call may take beyond its long-poll timeout; default DEFAULT_BOTAPI_DEADLINE_MS. */
+  botApiDeadlineMs?: number;
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
@@ -44,6 +47,8 @@ export function createBot(
   features: readonly Composer<BotContext>[] = FEATURES,
 ): Bot<BotContext> {
   const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot } });
+  // Installed first, so it wraps the raw call and tracing sees the deadline's abort as a failed call.
+  bot.api.config.use(apiDeadline(deps.botApiDeadlineMs));
   bot.api.config.use(botApiTracing(deps));
 
   // The root span opens before anything else runs and ends after everything, errors included.
@@ -71,6 +76,10 @@ export function createBot(
     }
   });
 
+  // Telegram may deliver a chat's webhooks in parallel; one chat's updates must not race on its session.
+  // Outside the error boundary, so an update's apology is sent before the chat's next update starts.
+  bot.use(sequentialize(sessionKey));
+
   const i18n = new I18n<BotContext>({
     defaultLocale: 'en',
     directory: LOCALES_DIR,
@@ -80,8 +89,6 @@ export function createBot(
   bot.errorBoundary(
     handleBotError,
     i18n,
-    // Telegram may deliver a chat's webhooks in parallel; one chat's updates must not race on its session.
-    sequentialize(sessionKey),
     session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
     callbackGuard(deps.now),
     ...features,

@@ -23,7 +23,7 @@ export async function handleBotError(error: BotError<BotContext>): Promise<void>
     }
   } catch (replyError) {
     ctx.log.error(
-      { event: EVENT.DISPATCH_FAIL, error_type: (replyError as Error).name },
+      { event: EVENT.FAILURE_REPLY_FAILED, error_type: (replyError as Error).name },
       'could not tell the user about the failure',
     );
   }

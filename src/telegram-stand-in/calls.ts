@@ -9,7 +9,7 @@ export interface RecordedCall {
   description?: string;
   result?: unknown;
   /** Set when the answer was an injected fault rather than the method's own outcome. */
-  fault?: 'network' | 'error';
+  fault?: 'network' | 'hang' | 'error';
   /** Epoch milliseconds when the answer was decided. */
   at: number;
 }

@@ -34,7 +34,8 @@ interface BotRoute {
  * allows. Parameters differ per method, so the route has no body schema; the methods check their own.
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
+  // forceCloseConnections: a `hang` fault holds a request open, and stop() must not wait for it.
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES, forceCloseConnections: true });
   registerBodyParsers(app);
 
   app.route<BotRoute>({
@@ -88,6 +89,7 @@ async function handleBotCall(
     const error = new BotApiError(fault.error_code, fault.description, fault.retry_after);
     return send(reply, dispatcher, name ?? method, raw, { ok: false, error, injected: true });
   }
+  if (fault?.kind === 'hang') return hang(deps, reply, name ?? method, raw);
   if (fault && !fault.afterExecution) return dropConnection(deps, request, reply, name ?? method, raw);
 
   const context = { signal: clientGone(reply) };
@@ -134,6 +136,20 @@ function dropConnection(
   });
   reply.hijack();
   request.raw.socket.destroy();
+  return undefined;
+}
+
+/** The injected hang: recorded, then left unanswered; the socket closes when the bot or the stand-in gives up. */
+function hang(deps: ServerDeps, reply: FastifyReply, method: string, params: RawParams): undefined {
+  deps.log.record({
+    method,
+    params,
+    ok: false,
+    fault: 'hang',
+    description: 'never answered (injected hang)',
+    at: Date.now(),
+  });
+  reply.hijack();
   return undefined;
 }
 

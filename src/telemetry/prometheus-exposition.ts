@@ -29,7 +29,12 @@ export function withUnitSuffixes(exposition: string): string {
   const renames = new Map<string, string>();
   for (const [, name, unit] of exposition.matchAll(/^# UNIT (\S+) (\S+)$/gm)) {
     const suffix = UNIT_SUFFIX[unit as string];
-    if (name && suffix && !name.split('_').includes(suffix)) renames.set(name, `${name}_${suffix}`);
+    if (!name || !suffix || name.split('_').includes(suffix)) continue;
+    // Prometheus puts the unit before a counter's `_total`: `x_seconds_total`.
+    renames.set(
+      name,
+      name.endsWith('_total') ? `${name.slice(0, -'_total'.length)}_${suffix}_total` : `${name}_${suffix}`,
+    );
   }
   if (renames.size === 0) return exposition;
   return exposition

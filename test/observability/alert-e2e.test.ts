@@ -1,8 +1,10 @@
 /**
  * End to end with a real Prometheus (Debian's package, started here on a free loopback port): it scrapes the
  * real bot's /metrics and evaluates the alert rules generated from grafana/as-code. The bot is driven through
- * the Bot API stand-in into errors (sendMessage failing with a network error → INTERNAL_ERROR), the
- * error-ratio alerts go firing, then recover once updates succeed again.
+ * the Bot API stand-in into errors (sendMessage failing with a network error → INTERNAL_ERROR), the critical
+ * error-ratio alert goes firing (and the warning, a band below it, does not), then both stay quiet once
+ * updates succeed again. The same run checks that /metrics serves exactly the families conventions.ts names,
+ * and that the "Failure logs" panel's filter keeps the bot's warn and error log records as Loki stores them.
  *
  * Shortened, and only here: the rules are the same expressions with every window and `for` divided by 20
  * (5m → 15s), and Prometheus scrapes and evaluates every second. promtool.test.ts checks the real durations.
@@ -12,15 +14,32 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SeverityNumber } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { prometheusRules } from '../../grafana/as-code/alerts.js';
-import { METRIC } from '../../src/telemetry/conventions.js';
+import { DASHBOARD_UID } from '../../grafana/as-code/dashboard-uids.js';
+import { dashboardPath } from '../../grafana/as-code/outputs.js';
+import { EVENT, LOG_FIELD, METRIC } from '../../src/telemetry/conventions.js';
 import { freshUserId, type Harness, startHarness } from '../support/harness.js';
-import { requireTool } from './support.js';
+import {
+  type DashboardJson,
+  exposedFamilies,
+  familyOf,
+  logqlKeeps,
+  lokiMetadata,
+  readJson,
+  renderTemplate,
+  requireTool,
+} from './support.js';
 
 const TIME_SCALE = 20;
-const ERROR_ALERTS = ['TracegramErrorRatioHigh', 'TracegramErrorRatioCritical'];
+const WARNING = 'TracegramErrorRatioHigh';
+const CRITICAL = 'TracegramErrorRatioCritical';
+const ERROR_ALERTS = [WARNING, CRITICAL];
+const PROM_NAMES = Object.values(METRIC)
+  .map((m) => m.promName)
+  .sort();
 
 interface PromAlert {
   labels: { alertname: string; severity: string };
@@ -152,16 +171,16 @@ describe('error-ratio alert against a real Prometheus scraping the real bot', ()
     // Every update fails: pending, then firing once the (shortened) `for` has passed.
     await driveUntil(
       true,
-      async () => {
-        const firing = (await alerts()).filter((a) => a.state === 'firing').map((a) => a.labels.alertname);
-        return ERROR_ALERTS.every((name) => firing.includes(name));
-      },
+      async () => (await alerts()).some((a) => a.labels.alertname === CRITICAL && a.state === 'firing'),
       90_000,
-      'the error-ratio alerts did not fire',
+      'the critical error-ratio alert did not fire',
     );
-    const critical = (await alerts()).find((a) => a.labels.alertname === 'TracegramErrorRatioCritical');
+    const now = await alerts();
+    const critical = now.find((a) => a.labels.alertname === CRITICAL);
     expect(critical).toMatchObject({ state: 'firing', labels: { severity: 'critical' } });
     expect(Number(critical?.value)).toBeGreaterThan(0.2);
+    // The warning is a band below the critical threshold: one incident, one alert.
+    expect(now.filter((a) => a.labels.alertname === WARNING)).toEqual([]);
 
     // Updates succeed again: the errors leave the window and both alerts resolve.
     await driveUntil(
@@ -172,15 +191,54 @@ describe('error-ratio alert against a real Prometheus scraping the real bot', ()
     );
   }, 240_000);
 
-  // /metrics must name series exactly as Prometheus's OTLP receiver does (UnderscoreEscapingWithSuffixes,
-  // recorded as promName in conventions.ts), or the dashboards only work on one of the two paths.
-  test('the scraped names are the ones dashboards and alerts query (conventions.ts promName)', async () => {
-    const names = new Set((await query('{job="tracegram"}')).map((s) => s.metric.__name__));
-    const expected = [
-      ...[METRIC.UPDATES, METRIC.BOTAPI_CALLS, METRIC.INSTANCE_ROLE].map((m) => m.promName),
-      ...[METRIC.UPDATE_DURATION, METRIC.BOTAPI_DURATION].map((m) => `${m.promName}_bucket`),
-    ];
-    const missing = expected.filter((name) => !names.has(name));
-    expect(missing, `scraped from /metrics: ${[...names].sort().join(', ')}`).toEqual([]);
+  // /metrics must name families exactly as Prometheus's OTLP receiver does (UnderscoreEscapingWithSuffixes,
+  // recorded as promName in conventions.ts), or the dashboards only work on one of the two paths: the same
+  // set, no family missing and none extra.
+  test('/metrics serves exactly the tracegram_* families conventions.ts names (promName)', async () => {
+    const exposition = await (await fetch(`${h.httpUrl}/metrics`)).text();
+    expect(exposedFamilies(exposition, 'tracegram_')).toEqual(PROM_NAMES);
+  });
+
+  test('every tracegram_* series Prometheus scraped belongs to one of those families, and each has series', async () => {
+    const families = new Set(PROM_NAMES);
+    const scraped = [...new Set((await query('{job="tracegram"}')).map((s) => s.metric.__name__ as string))]
+      .filter((name) => name.startsWith('tracegram_'))
+      .sort();
+    expect(scraped.filter((name) => familyOf(name, families) === undefined)).toEqual([]);
+    expect([...new Set(scraped.map((name) => familyOf(name, families)))].sort()).toEqual(PROM_NAMES);
+  });
+
+  test('"Failure logs" keeps every warn/error record the bot exported, as Loki stores them, and no info record', () => {
+    const panel = readJson<DashboardJson>(dashboardPath(DASHBOARD_UID.OVERVIEW)).panels.find(
+      (p) => p.title === 'Failure logs',
+    );
+    const logql = renderTemplate(panel?.targets?.[0]?.expr ?? '', 'logql');
+    const records = h.otel.logs.getFinishedLogRecords();
+    const kept = records.filter((r) => logqlKeeps(logql, lokiMetadata(r)));
+    const atLeastWarn = records.filter((r) => (r.severityNumber ?? 0) >= SeverityNumber.WARN);
+    const line = (r: (typeof records)[number]) =>
+      `${r.severityText} ${String(r.attributes[LOG_FIELD.EVENT])}`;
+    expect(kept.map(line)).toEqual(atLeastWarn.map(line));
+    const events = new Set(kept.map((r) => String(r.attributes[LOG_FIELD.EVENT])));
+    // The failures driven above: the failed sendMessage and the update that ended in error.
+    expect([...events]).toEqual(expect.arrayContaining([EVENT.BOTAPI_ERROR, EVENT.DISPATCH_FAIL]));
+    expect(kept.some((r) => r.severityNumber === SeverityNumber.INFO)).toBe(false);
+  });
+});
+
+describe('the family check bites', () => {
+  test('an exposition without the unit suffix (`tracegram_update_duration_bucket`) is not the promName set', () => {
+    const text = PROM_NAMES.map((name) =>
+      name === METRIC.UPDATE_DURATION.promName
+        ? '# TYPE tracegram_update_duration histogram'
+        : `# TYPE ${name} counter`,
+    ).join('\n');
+    expect(exposedFamilies(text, 'tracegram_')).not.toEqual(PROM_NAMES);
+    expect(
+      exposedFamilies(
+        `${PROM_NAMES.map((n) => `# TYPE ${n} counter`).join('\n')}\n# TYPE tracegram_extra gauge`,
+        'tracegram_',
+      ),
+    ).not.toEqual(PROM_NAMES);
   });
 });

@@ -1,15 +1,27 @@
 /**
  * `promtool check rules` and `promtool test rules` (Debian's prometheus package) on the committed rules file,
- * with input series that must fire each alert and series that must not. Fails, never skips, without promtool.
+ * with input series that must fire each alert and series that must not, and the dashboard expressions that
+ * must answer 0 rather than "No data" on a healthy bot. Fails, never skips, without promtool.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
-import { OUTPUT_PATH } from '../../grafana/as-code/outputs.js';
+import { MIN_UPDATES_FOR_RATIO } from '../../grafana/as-code/alerts.js';
+import { DASHBOARD_UID } from '../../grafana/as-code/dashboard-uids.js';
+import { dashboardPath, OUTPUT_PATH } from '../../grafana/as-code/outputs.js';
 import { BOTAPI_OK_CODE, LABEL, METRIC } from '../../src/telemetry/conventions.js';
-import { readYaml, repoPath, requireTool, run } from './support.js';
+import { SCREEN } from '../../src/ui/registry.js';
+import {
+  type DashboardJson,
+  readJson,
+  readYaml,
+  renderTemplate,
+  repoPath,
+  requireTool,
+  run,
+} from './support.js';
 
 const promtool = requireTool('promtool');
 const rulesFile = repoPath(OUTPUT_PATH.PROMETHEUS_RULES);
@@ -25,39 +37,68 @@ const rules = readYaml<{ groups: { rules: RuleYaml[] }[] }>(OUTPUT_PATH.PROMETHE
   (g) => g.rules,
 );
 
-/** The alert promtool should report: the rule's labels, and its annotations rendered with `value`. */
-function firing(alertname: string, value: string) {
+/** The alert promtool should report: the rule's labels (plus the series' own), annotations rendered with `value`. */
+function firing(alertname: string, value: string, seriesLabels: Record<string, string> = {}) {
   const rule = rules.find((r) => r.alert === alertname);
   if (rule === undefined) throw new Error(`no rule ${alertname}`);
   const annotations = Object.fromEntries(
     Object.entries(rule.annotations).map(([k, v]) => [k, v.replace(/\{\{ \$value \| \w+ \}\}/, value)]),
   );
-  return { exp_labels: rule.labels, exp_annotations: annotations };
+  return { exp_labels: { ...seriesLabels, ...rule.labels }, exp_annotations: annotations };
 }
 
 const update = (outcome: string, reason: string) =>
   `${METRIC.UPDATES.promName}{${LABEL.UPDATE_TYPE}="message", ${LABEL.HANDLER}="menu", ${LABEL.OUTCOME}="${outcome}", ${LABEL.REASON_CODE}="${reason}"}`;
-const role = `${METRIC.INSTANCE_ROLE.promName}{${LABEL.ROLE}="poller"}`;
+const success = update('success', 'SUCCESS');
+const failure = update('error', 'INTERNAL_ERROR');
+const role = `${METRIC.INSTANCE_ROLE.promName}{${LABEL.ROLE}="active"}`;
 const silent = `${METRIC.SILENT_UPDATES.promName}{${LABEL.UPDATE_TYPE}="message", ${LABEL.HANDLER}="menu"}`;
+const exportFailures = (signal: string) =>
+  `${METRIC.TELEMETRY_EXPORT_FAILURES.promName}{${LABEL.SIGNAL}="${signal}"}`;
 const botapiOk = `${METRIC.BOTAPI_CALLS.promName}{${LABEL.METHOD}="sendMessage", ${LABEL.ERROR_CODE}="${BOTAPI_OK_CODE}"}`;
+const collectorUp = 'up{job="otel-collector", instance="otel-collector:8888"}';
+
+/** A running bot whose collector is up, as every case starts (else the bot/collector-down alerts fire). */
+function running(minutes: number) {
+  return [
+    { series: role, values: `1x${minutes}` },
+    { series: collectorUp, values: `1x${minutes}` },
+    { series: silent, values: `0x${minutes}` },
+    { series: exportFailures('traces'), values: `0x${minutes}` },
+  ];
+}
 
 const ALL_ALERTS = rules.map((r) => r.alert);
+/** Labels an alert keeps from the series it fires on (the others aggregate them away). */
+const SERIES_LABELS: Record<string, Record<string, string>> = {
+  TracegramCollectorDown: { job: 'otel-collector', instance: 'otel-collector:8888' },
+};
 /** Asserts exactly `firingAlerts` fire at `at`; every other alert is asserted not to fire. */
 function expectAt(at: string, firingAlerts: Record<string, string>) {
   return ALL_ALERTS.map((alertname) => ({
     eval_time: at,
     alertname,
-    exp_alerts: alertname in firingAlerts ? [firing(alertname, firingAlerts[alertname] as string)] : [],
+    exp_alerts:
+      alertname in firingAlerts
+        ? [firing(alertname, firingAlerts[alertname] as string, SERIES_LABELS[alertname])]
+        : [],
   }));
 }
 
-const cases = [
+interface Case {
+  name: string;
+  input_series: { series: string; values: string }[];
+  alert_rule_test?: unknown[];
+  promql_expr_test?: unknown[];
+}
+
+const cases: Case[] = [
   {
     name: 'healthy traffic (1% errors, updates flowing): nothing fires',
     input_series: [
-      { series: update('success', 'SUCCESS'), values: '0+99x40' },
-      { series: update('error', 'INTERNAL_ERROR'), values: '0+1x40' },
-      { series: role, values: '1x40' },
+      ...running(40),
+      { series: success, values: '0+99x40' },
+      { series: failure, values: '0+1x40' },
       { series: botapiOk, values: '0+100x40' },
     ],
     alert_rule_test: [...expectAt('15m', {}), ...expectAt('40m', {})],
@@ -65,9 +106,9 @@ const cases = [
   {
     name: '10% errors: the warning fires after 5 minutes, the critical one does not',
     input_series: [
-      { series: update('success', 'SUCCESS'), values: '0+9x40' },
-      { series: update('error', 'INTERNAL_ERROR'), values: '0+1x40' },
-      { series: role, values: '1x40' },
+      ...running(40),
+      { series: success, values: '0+9x40' },
+      { series: failure, values: '0+1x40' },
     ],
     alert_rule_test: [
       // The ratio crosses 5% at once, but `for: 5m` holds it pending.
@@ -76,56 +117,167 @@ const cases = [
     ],
   },
   {
-    name: '50% errors: warning and critical fire; recovery clears both',
+    name: '50% errors: only the critical alert fires (the warning is a band below it); recovery clears it',
     input_series: [
-      { series: update('success', 'SUCCESS'), values: '0+5x20 100+50x20' },
-      { series: update('error', 'INTERNAL_ERROR'), values: '0+5x20 100x20' },
-      { series: role, values: '1x40' },
+      ...running(40),
+      { series: success, values: '0+5x20 100+50x20' },
+      { series: failure, values: '0+5x20 100x20' },
     ],
-    alert_rule_test: [
-      ...expectAt('15m', { TracegramErrorRatioHigh: '50%', TracegramErrorRatioCritical: '50%' }),
-      ...expectAt('35m', {}),
-    ],
+    alert_rule_test: [...expectAt('15m', { TracegramErrorRatioCritical: '50%' }), ...expectAt('35m', {})],
   },
   {
-    name: 'a silent update fires at once, including the very first one (a series that starts at 1)',
+    name: `a third of very few updates failing (under ${MIN_UPDATES_FOR_RATIO} in 5m) fires nothing`,
     input_series: [
-      { series: update('success', 'SUCCESS'), values: '0+10x40' },
-      { series: silent, values: '_x20 1x10' },
-      { series: role, values: '1x40' },
+      ...running(40),
+      { series: success, values: '0+1x40' },
+      { series: failure, values: '0+0.5x40' },
+    ],
+    alert_rule_test: [...expectAt('15m', {}), ...expectAt('40m', {})],
+  },
+  {
+    name: `the same third failing with enough updates (at least ${MIN_UPDATES_FOR_RATIO} in 5m) is critical`,
+    input_series: [
+      ...running(40),
+      { series: success, values: '0+4x40' },
+      { series: failure, values: '0+2x40' },
+    ],
+    alert_rule_test: [...expectAt('15m', { TracegramErrorRatioCritical: '33.33%' })],
+  },
+  {
+    name: 'a silent update fires at once (its series exists at 0 from start-up) and resolves 10m later',
+    input_series: [
+      ...running(40).filter((s) => s.series !== silent),
+      { series: success, values: '0+10x40' },
+      { series: silent, values: '0x20 1x20' },
     ],
     alert_rule_test: [
       ...expectAt('19m', {}),
       ...expectAt('22m', { TracegramSilentUpdate: '1' }),
-      // Ten minutes later without a new one, it resolves.
       ...expectAt('32m', {}),
     ],
   },
   {
-    name: 'no updates while an instance reports its role: fires; with no instance at all: does not',
+    name: 'an 8-minute metrics gap with the silent counter stuck at 1 fires nothing; a real increment after it does',
     input_series: [
-      { series: update('success', 'SUCCESS'), values: '5x80' },
-      { series: role, values: '1x40 _x40' },
+      { series: role, values: '1x10 _x8 1x30' },
+      { series: collectorUp, values: '1x48' },
+      { series: success, values: '0+10x10 _x8 200+10x30' },
+      // At 1 before the gap (an old silent update), still 1 after it, then one new silent update at 29m.
+      { series: silent, values: '1x10 _x8 1x10 2x20' },
     ],
     alert_rule_test: [
-      ...expectAt('3m', {}),
-      ...expectAt('35m', { TracegramNoUpdates: '0' }),
-      ...expectAt('75m', {}),
+      ...expectAt('20m', {}),
+      ...expectAt('27m', {}),
+      ...expectAt('28m', {}),
+      ...expectAt('30m', { TracegramSilentUpdate: '1' }),
     ],
   },
   {
-    name: 'the collector failing to send spans fires the telemetry alert',
+    name: 'no updates for 30m on a bot that had traffic today fires a warning',
+    input_series: [...running(130), { series: success, values: '0+10x60 600x70' }],
+    alert_rule_test: [
+      ...expectAt('50m', {}),
+      ...expectAt('92m', {}),
+      ...expectAt('100m', { TracegramNoUpdates: '0' }),
+    ],
+  },
+  {
+    name: 'an idle stack that never handled an update fires nothing',
+    input_series: [...running(130), { series: success, values: '0x130' }],
+    alert_rule_test: [...expectAt('40m', {}), ...expectAt('130m', {})],
+  },
+  {
+    name: 'the bot stops (its role and updates vanish, the collector is up): bot down fires, no-updates does not',
     input_series: [
-      { series: update('success', 'SUCCESS'), values: '0+10x40' },
+      { series: collectorUp, values: '1x80' },
       { series: role, values: '1x40' },
-      {
-        series: 'otelcol_exporter_send_failed_spans_total{exporter="otlp_grpc/tempo"}',
-        values: '0x10 0+6x20',
-      },
+      { series: success, values: '0+10x40' },
+    ],
+    alert_rule_test: [...expectAt('45m', {}), ...expectAt('55m', { TracegramBotDown: '1' })],
+  },
+  {
+    name: 'the collector dies (the bot metrics it carried stop too): collector down fires, bot down does not',
+    input_series: [
+      { series: collectorUp, values: '1x20 0x40' },
+      { series: role, values: '1x20' },
+      { series: success, values: '0+10x20' },
+    ],
+    alert_rule_test: [
+      ...expectAt('15m', {}),
+      ...expectAt('21m', {}),
+      ...expectAt('24m', { TracegramCollectorDown: '0' }),
+      ...expectAt('55m', { TracegramCollectorDown: '0' }),
+    ],
+  },
+  ...(
+    [
+      [
+        'the collector failing to send spans',
+        'otelcol_exporter_send_failed_spans_total{exporter="otlp_grpc/tempo"}',
+      ],
+      [
+        'a full sending queue dropping logs',
+        'otelcol_exporter_enqueue_failed_log_records_total{exporter="otlp_http/loki"}',
+      ],
+      [
+        'the collector refusing metric points',
+        'otelcol_receiver_refused_metric_points_total{receiver="otlp", transport="http"}',
+      ],
+      ['the bot failing to export traces', exportFailures('traces')],
+    ] as const
+  ).map(([what, series]) => ({
+    name: `${what} fires the telemetry alert`,
+    input_series: [
+      ...running(40).filter((s) => s.series !== series),
+      { series: success, values: '0+10x40' },
+      { series, values: '0x10 0+6x30' },
     ],
     alert_rule_test: [...expectAt('10m', {}), ...expectAt('25m', { TracegramTelemetryDropping: '60' })],
+  })),
+];
+
+/** The committed dashboards' PromQL for one panel, as Grafana would send it (template variables filled in). */
+function panelExpr(title: string): string {
+  for (const uid of Object.values(DASHBOARD_UID)) {
+    const panel = readJson<DashboardJson>(dashboardPath(uid)).panels.find((p) => p.title === title);
+    const expr = panel?.targets?.[0]?.expr;
+    if (expr !== undefined) return renderTemplate(expr, 'promql');
+  }
+  throw new Error(`no panel "${title}"`);
+}
+
+const screenViews = (screen: string) => `${METRIC.SCREEN_VIEWS.promName}{${LABEL.SCREEN_ID}="${screen}"}`;
+
+const panelCases: Case[] = [
+  {
+    name: 'a healthy bot without a single error series shows an error ratio of 0, and a conversion of 0, not "No data"',
+    input_series: [
+      { series: success, values: '0+10x60' },
+      { series: screenViews(SCREEN.MAIN_MENU), values: '0+3x60' },
+    ],
+    promql_expr_test: [
+      { expr: panelExpr('Error ratio'), eval_time: '30m', exp_samples: [{ labels: '{}', value: 0 }] },
+      {
+        expr: panelExpr('Start → confirm conversion'),
+        eval_time: '60m',
+        exp_samples: [{ labels: '{}', value: 0 }],
+      },
+    ],
   },
 ];
+
+function promtoolTest(name: string, tests: Case[], rulesPath = rulesFile) {
+  const testFile = join(dir, `${name}.test.yaml`);
+  writeFileSync(
+    testFile,
+    stringify({
+      rule_files: [rulesPath],
+      evaluation_interval: '1m',
+      tests: tests.map(({ name: caseName, ...rest }) => ({ interval: '1m', ...rest, name: caseName })),
+    }),
+  );
+  return run(promtool, ['test', 'rules', testFile]);
+}
 
 describe('promtool', () => {
   test('check rules: the rules file is valid', () => {
@@ -134,37 +286,26 @@ describe('promtool', () => {
     expect(result.code, result.output).toBe(0);
   });
 
-  test('test rules: each alert fires on the series that must fire it, and on no other', () => {
-    const testFile = join(dir, 'tracegram.test.yaml');
-    writeFileSync(
-      testFile,
-      stringify({
-        rule_files: [rulesFile],
-        evaluation_interval: '1m',
-        tests: cases.map(({ name, ...rest }) => ({ interval: '1m', ...rest, name })),
-      }),
-    );
-    const result = run(promtool, ['test', 'rules', testFile]);
+  test.each(cases.map((c) => [c.name, c] as const))('test rules: %s', (_name, c) => {
+    const result = promtoolTest(`case-${cases.indexOf(c)}`, [c]);
     expect(result.code, result.output).toBe(0);
     expect(result.output).toContain('SUCCESS');
   });
 
+  test('no updates is a warning, not a page: a quiet bot is not an outage', () => {
+    expect(rules.find((r) => r.alert === 'TracegramNoUpdates')?.labels.severity).toBe('warning');
+  });
+
+  test('dashboard panels answer 0, not "No data", when nothing failed', () => {
+    const result = promtoolTest('panels', panelCases);
+    expect(result.code, result.output).toBe(0);
+  });
+
   test('test rules bites: a wrong expectation fails', () => {
-    const testFile = join(dir, 'wrong.test.yaml');
-    writeFileSync(
-      testFile,
-      stringify({
-        rule_files: [rulesFile],
-        evaluation_interval: '1m',
-        tests: [
-          {
-            interval: '1m',
-            ...cases[0],
-            alert_rule_test: expectAt('15m', { TracegramErrorRatioHigh: '1%' }),
-          },
-        ],
-      }),
-    );
-    expect(run(promtool, ['test', 'rules', testFile]).code).not.toBe(0);
+    const wrong = {
+      ...(cases[0] as Case),
+      alert_rule_test: expectAt('15m', { TracegramErrorRatioHigh: '1%' }),
+    };
+    expect(promtoolTest('wrong', [wrong]).code).not.toBe(0);
   });
 });

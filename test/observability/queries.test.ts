@@ -3,6 +3,7 @@
  * names only metrics, labels, span attributes and log fields the code defines (conventions.ts,
  * reason-codes.ts, the UI registry) or the one declared list of external metrics.
  */
+import { SeverityNumber } from '@opentelemetry/api';
 import {
   ATTR_DEPLOYMENT_ENVIRONMENT_NAME,
   ATTR_SERVICE_INSTANCE_ID,
@@ -10,13 +11,22 @@ import {
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
 import { describe, expect, test } from 'vitest';
-import { EXTERNAL_METRICS } from '../../grafana/as-code/external-metrics.js';
+import { EXTERNAL_METRICS, hasExemplars } from '../../grafana/as-code/external-metrics.js';
+import { LOKI_OTLP_FIELD } from '../../grafana/as-code/loki.js';
 import { BUCKET_LABEL, TARGET_LABELS } from '../../grafana/as-code/promql.js';
 import { ATTR, EVENT, LOG_FIELD, METRIC, METRIC_LABELS, SEMCONV } from '../../src/telemetry/conventions.js';
 import { LOKI_FIELD } from '../../src/telemetry/grafana.js';
 import { ALL_OUTCOMES, ALL_REASON_CODES } from '../../src/telemetry/reason-codes.js';
 import { SCREEN } from '../../src/ui/registry.js';
-import { allExpressions, type Expression, syntaxErrors, syntaxNodes } from './support.js';
+import {
+  allExpressions,
+  dashboardFiles,
+  type Expression,
+  readJson,
+  readYaml,
+  syntaxErrors,
+  syntaxNodes,
+} from './support.js';
 
 const expressions = allExpressions();
 const byLang = (lang: Expression['lang']) => expressions.filter((e) => e.lang === lang);
@@ -52,15 +62,29 @@ const ATTRIBUTE_VALUES: Record<string, readonly string[]> = {
   [ATTR.SCREEN_ID]: Object.values(SCREEN),
 };
 const LOKI_STREAM_LABELS = new Set<string>([LOKI_FIELD.SERVICE_NAME]);
-const LOKI_METADATA = new Set<string>([...Object.values(LOG_FIELD), ...Object.values(LOKI_FIELD)]);
+const LOKI_METADATA = new Set<string>([
+  ...Object.values(LOG_FIELD),
+  ...Object.values(LOKI_FIELD),
+  ...Object.values(LOKI_OTLP_FIELD),
+]);
+/** OTel SeverityNumber values (1 TRACE … 24 FATAL4), the only numbers Loki's severity_number holds. */
+const SEVERITY_NUMBERS = Object.values(SeverityNumber).filter(
+  (v): v is number => typeof v === 'number' && v > 0,
+);
 const LOG_FIELD_VALUES: Record<string, readonly string[]> = {
   [LOG_FIELD.EVENT]: Object.values(EVENT),
   [LOG_FIELD.REASON_CODE]: ALL_REASON_CODES,
+  [LOKI_OTLP_FIELD.SEVERITY_NUMBER]: SEVERITY_NUMBERS.map(String),
 };
+/** Scrape jobs otel/prometheus.yaml defines: the values a `job` matcher may name. */
+const SCRAPE_JOBS = readYaml<{ scrape_configs: { job_name: string }[] }>(
+  'otel/prometheus.yaml',
+).scrape_configs.map((c) => c.job_name);
 const METRIC_LABEL_VALUES: Record<string, readonly string[]> = {
   outcome: ALL_OUTCOMES,
   reason_code: [...ALL_REASON_CODES, 'NONE'],
   screen_id: Object.values(SCREEN),
+  job: SCRAPE_JOBS,
 };
 
 const unquote = (s: string) => JSON.parse(s) as string;
@@ -92,6 +116,11 @@ describe.each(['promql', 'logql', 'traceql'] as const)('%s parses without error 
 function promqlProblems(e: Pick<Expression, 'expr' | 'legend'>): string[] {
   const nodes = syntaxNodes('promql', e.expr);
   const problems: string[] = [];
+  // Every counter series exists at 0 from start-up, so nothing compares with the past: an `offset` (the old
+  // `X unless X offset 10m` first-event trick) reads a gap in the metrics as "new" and false-fires.
+  for (const offset of nodes.filter((n) => n.name === 'OffsetExpr')) {
+    problems.push(`uses offset (${offset.text}): a gap in the metrics makes it lie`);
+  }
   const used = new Set<string>([...TARGET_LABELS]);
   // VectorSelector → Identifier (the metric) and its LabelMatchers.
   for (let i = 0; i < nodes.length; i++) {
@@ -190,6 +219,16 @@ function logqlProblems(expr: string): string[] {
       if (!vocabulary?.includes(v)) problems.push(`${name}="${v}" is not a value the bot logs`);
     }
   }
+  for (const filter of nodes.filter((n) => n.name === 'NumberFilter')) {
+    const inner = nodes.filter((n) => n.from >= filter.from && n.to <= filter.to);
+    const name = inner.find((n) => n.name === 'Identifier')?.text ?? '';
+    const value = inner.find((n) => n.name === 'Number')?.text ?? '';
+    if (!LOKI_METADATA.has(name)) problems.push(`log field ${name} is not one Loki stores for the bot`);
+    const vocabulary = LOG_FIELD_VALUES[name];
+    if (vocabulary !== undefined && !vocabulary.includes(value)) {
+      problems.push(`${name} ${value} is not a value Loki stores`);
+    }
+  }
   return problems;
 }
 
@@ -199,9 +238,42 @@ describe('LogQL names only stream labels and log fields the bot ships, with valu
   });
 });
 
+/** The metric names every selector of a PromQL expression names. */
+function metricNames(expr: string): string[] {
+  const nodes = syntaxNodes('promql', expr);
+  return nodes
+    .filter((n) => n.name === 'VectorSelector')
+    .map(
+      (sel) => nodes.find((n) => n.name === 'Identifier' && n.from >= sel.from && n.to <= sel.to)?.text ?? '',
+    );
+}
+
+describe('exemplars are asked for exactly where the metrics carry them', () => {
+  const targets = dashboardFiles().flatMap((file) =>
+    readJson<{ panels: { title: string; targets?: { expr?: string; exemplar?: boolean }[] }[] }>(
+      file,
+    ).panels.flatMap((panel) =>
+      (panel.targets ?? [])
+        .filter((t) => t.exemplar !== undefined)
+        .map((t) => [`${file} › ${panel.title}`, t.expr ?? '', t.exemplar === true] as const),
+    ),
+  );
+
+  test.each(targets)('%s', (_where, expr, exemplar) => {
+    // The OpenTelemetry JS SDK records no exemplars: only Tempo's span metrics (external-metrics.ts) have any.
+    expect(exemplar).toBe(metricNames(expr).every(hasExemplars));
+  });
+
+  test('at least one panel shows exemplars, so "Prometheus exemplars → Tempo" has something to open', () => {
+    expect(targets.filter(([, , exemplar]) => exemplar).length).toBeGreaterThan(0);
+  });
+});
+
 describe('the cross-checks catch what they are for', () => {
   test.each([
     ['sum(rate(tracegram_queue_depth[5m]))', 'unknown metric tracegram_queue_depth'],
+    ['count(tracegram_silent_updates_total unless tracegram_silent_updates_total offset 10m)', 'uses offset'],
+    ['up{job="collector"} == 0', 'job="collector"'],
     ['sum(rate(tracegram_updates_total{user_id="1"}[5m]))', 'has no label user_id'],
     ['sum by (method) (rate(tracegram_updates_total[5m]))', 'groups by method'],
     ['sum(rate(tracegram_updates_total{outcome="failed"}[5m]))', 'outcome="failed"'],
@@ -219,6 +291,8 @@ describe('the cross-checks catch what they are for', () => {
     ['{job="tracegram"}', 'stream label job'],
     ['{service_name="tracegram"} | event="NOT_AN_EVENT"', 'event="NOT_AN_EVENT"'],
     ['{service_name="tracegram"} | user_id="1"', 'log field user_id'],
+    ['{service_name="tracegram"} | severity >= 13', 'log field severity'],
+    ['{service_name="tracegram"} | severity_number >= 30', 'severity_number 30'],
   ])('LogQL %s', (expr, problem) => {
     expect(logqlProblems(expr).join('\n')).toContain(problem);
   });

@@ -283,3 +283,96 @@ export function allExpressions(): Expression[] {
 
   return list;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Metric families and log records as the backends see them
+
+/** Metric families a Prometheus text exposition declares (`# TYPE <name> <type>`) whose name starts with `prefix`. */
+export function exposedFamilies(exposition: string, prefix = ''): string[] {
+  return [...exposition.matchAll(/^# TYPE (\S+) \S+$/gm)]
+    .map((m) => m[1] as string)
+    .filter((name) => name.startsWith(prefix))
+    .sort();
+}
+
+/** The family a scraped series name belongs to: itself, or a histogram's for `_bucket`/`_sum`/`_count`. */
+export function familyOf(series: string, families: ReadonlySet<string>): string | undefined {
+  if (families.has(series)) return series;
+  const base = series.replace(/_(bucket|sum|count)$/, '');
+  return base !== series && families.has(base) ? base : undefined;
+}
+
+interface LogRecordLike {
+  attributes: Readonly<Record<string, unknown>>;
+  severityNumber?: number;
+  severityText?: string;
+  spanContext?: { traceId: string; spanId: string };
+}
+
+/**
+ * The structured metadata Loki keeps for one OTLP log record (grafana/loki pkg/loghttp/push/otlp.go,
+ * otlpLogToPushEntry): attributes with dots as underscores, `severity_number` unless unspecified,
+ * `severity_text` when set, `trace_id` and `span_id`.
+ */
+export function lokiMetadata(record: LogRecordLike): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record.attributes))
+    fields[key.replaceAll('.', '_')] = String(value);
+  if (record.severityNumber) fields.severity_number = String(record.severityNumber);
+  if (record.severityText) fields.severity_text = record.severityText;
+  if (record.spanContext) {
+    fields.trace_id = record.spanContext.traceId;
+    fields.span_id = record.spanContext.spanId;
+  }
+  return fields;
+}
+
+const NUMBER_OPS: Record<string, (a: number, b: number) => boolean> = {
+  Gtr: (a, b) => a > b,
+  Gte: (a, b) => a >= b,
+  Lss: (a, b) => a < b,
+  Lte: (a, b) => a <= b,
+  Eql: (a, b) => a === b,
+  Eq: (a, b) => a === b,
+  Neq: (a, b) => a !== b,
+};
+const STRING_OPS: Record<string, (a: string, b: string) => boolean> = {
+  Eq: (a, b) => a === b,
+  Neq: (a, b) => a !== b,
+  Re: (a, b) => new RegExp(`^(?:${b})$`).test(a),
+  Nre: (a, b) => !new RegExp(`^(?:${b})$`).test(a),
+};
+
+/**
+ * Whether the label filters of a LogQL log query keep a line with these fields, as Loki evaluates them (a
+ * missing field is "", a number filter on a non-number drops the line). Only label and number filters are
+ * understood; anything else in the pipeline throws, so a query this cannot judge is never passed silently.
+ */
+export function logqlKeeps(expr: string, fields: Readonly<Record<string, string>>): boolean {
+  const nodes = syntaxNodes('logql', expr);
+  const inside = (outer: Node) =>
+    nodes.filter((n) => n.from >= outer.from && n.to <= outer.to && n !== outer);
+  const selector = nodes.find((n) => n.name === 'Selector');
+  let keep = true;
+  for (const stage of nodes.filter((n) => n.name === 'PipelineStage')) {
+    const filter = inside(stage).find((n) => n.name === 'NumberFilter' || n.name === 'Matcher');
+    if (filter === undefined) throw new Error(`logqlKeeps understands label filters only: ${stage.text}`);
+    const parts = inside(filter);
+    const name = parts.find((n) => n.name === 'Identifier')?.text ?? '';
+    const op = parts.find((n) => n.name in (filter.name === 'Matcher' ? STRING_OPS : NUMBER_OPS))?.name ?? '';
+    const actual = fields[name] ?? '';
+    if (filter.name === 'NumberFilter') {
+      const expected = Number(parts.find((n) => n.name === 'Number')?.text);
+      const value = Number(actual);
+      keep &&=
+        actual !== '' &&
+        !Number.isNaN(value) &&
+        (NUMBER_OPS[op] as (a: number, b: number) => boolean)(value, expected);
+    } else {
+      const expected = JSON.parse(parts.find((n) => n.name === 'String')?.text ?? '""') as string;
+      keep &&= (STRING_OPS[op] as (a: string, b: string) => boolean)(actual, expected);
+    }
+  }
+  if (selector === undefined) throw new Error(`not a log query: ${expr}`);
+  return keep;
+}

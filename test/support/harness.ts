@@ -75,6 +75,9 @@ export interface HarnessOptions {
   postgres?: boolean;
   now?: () => number;
   onFatal?: (reason: string) => void;
+  botApiDeadlineMs?: number;
+  /** Share another harness's Bot API stand-in (a second instance of the same bot); not stopped by stop(). */
+  standIn?: BotApiStandIn;
 }
 
 let nextUserId = 7_000_000 + (process.pid % 1000) * 1000;
@@ -86,7 +89,7 @@ export function freshUserId(): number {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const otel = testTelemetry();
-  const standIn = await startBotApiStandIn({ token: TEST_TOKEN });
+  const standIn = options.standIn ?? (await startBotApiStandIn({ token: TEST_TOKEN }));
   const config = parseConfig({
     BOT_TOKEN: TEST_TOKEN,
     TELEGRAM_API_ROOT: standIn.apiRoot,
@@ -107,6 +110,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     ...(options.now ? { now: options.now } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
+    ...(options.botApiDeadlineMs ? { botApiDeadlineMs: options.botApiDeadlineMs } : {}),
   });
   await app.start();
 
@@ -148,7 +152,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     finishedSpans: () => otel.spans.getFinishedSpans(),
     async stop() {
       await app.stop();
-      await standIn.stop();
+      if (!options.standIn) await standIn.stop();
     },
   };
 }
