@@ -41,6 +41,24 @@ async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return { url: `http://127.0.0.1:${port}`, bodies, raw, server };
 }
 
+/** `npm start`'s own command, run directly so that a SIGTERM reaches the bot rather than npm. */
+function startBot(standIn: BotApiStandIn, dataDir: string, env: Record<string, string> = {}): ChildProcess {
+  const [command, ...args] = packageJson.scripts.start.split(' ') as [string, ...string[]];
+  return spawn(command, args, {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      BOT_TOKEN: TEST_TOKEN,
+      TELEGRAM_API_ROOT: standIn.apiRoot,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 interface OtlpSpan {
   traceId: string;
   spanId: string;
@@ -72,23 +90,11 @@ describe('npm start against a Bot API emulator and an OTLP receiver', () => {
   beforeAll(async () => {
     standIn = await startBotApiStandIn({ token: TEST_TOKEN });
     receiver = await startOtlpReceiver();
-    // The start script's own command, run directly so SIGTERM reaches the bot rather than npm.
-    const [command, ...args] = packageJson.scripts.start.split(' ') as [string, ...string[]];
-    child = spawn(command, args, {
-      cwd: new URL('..', import.meta.url).pathname,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        BOT_TOKEN: TEST_TOKEN,
-        TELEGRAM_API_ROOT: standIn.apiRoot,
-        PORT: '0',
-        DATA_DIR: dataDir,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        // JSON, so this receiver can read what arrives; production defaults to protobuf.
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=e2e',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    child = startBot(standIn, dataDir, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      // JSON, so this receiver can read what arrives; production defaults to protobuf.
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=e2e',
     });
     child.stdout?.on('data', (chunk) => {
       stdout += chunk;
@@ -204,19 +210,7 @@ describe('a SIGTERM while the bot is still starting', () => {
     async (event) => {
       const standIn = await startBotApiStandIn({ token: TEST_TOKEN });
       const dataDir = mkdtempSync(join(tmpdir(), 'tracegram-sigterm-'));
-      const [command, ...args] = packageJson.scripts.start.split(' ') as [string, ...string[]];
-      const child = spawn(command, args, {
-        cwd: new URL('..', import.meta.url).pathname,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          BOT_TOKEN: TEST_TOKEN,
-          TELEGRAM_API_ROOT: standIn.apiRoot,
-          PORT: '0',
-          DATA_DIR: dataDir,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = startBot(standIn, dataDir);
       let stdout = '';
       let signalled = false;
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
