@@ -209,3 +209,28 @@ describe('two instances with one token', () => {
     }
   });
 });
+
+describe('a press Telegram no longer lets us answer', () => {
+  test('"query is too old" neither fails the update nor loses the screen the user already sees', async () => {
+    const h = await startHarness();
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Lou', language_code: 'en' });
+      const live = () => h.standIn.lastMessage(user.id) as Message;
+      await h.act(() => user.sendCommand('/start'));
+      h.standIn.failNext('answerCallbackQuery', {
+        error_code: 400,
+        description: 'Bad Request: query is too old and response timeout expired or query ID is invalid',
+      });
+      const late = await h.act(() => user.press(live(), '🖼 Images'));
+      expect(late).toMatchObject({ reasonCode: 'SUCCESS', outcome: 'success' });
+      // The session moved on with the screen, so the next press on it works.
+      const next = await h.act(() => user.press(live(), 'Flux Pro · 4 cr'));
+      expect(next.reasonCode).toBe('SUCCESS');
+      expect(
+        h.logLines().filter((l) => l.trace_id === late.traceId && l.event === EVENT.ANSWER_CALLBACK_QUERY),
+      ).toEqual([]);
+    } finally {
+      await h.stop();
+    }
+  });
+});

@@ -233,6 +233,11 @@ describe('failures outside the handlers', () => {
         `We could not save your progress, please try again in a moment. Support code: ${summary.traceId}`,
       );
 
+      // The support code is sent so that one tap copies it.
+      const apology = h.standIn.calls.filter((c) => c.method === 'sendMessage').at(-1);
+      expect(apology?.params.parse_mode).toBe('HTML');
+      expect(apology?.params.text).toContain(`<code>${summary.traceId}</code>`);
+
       const view = TraceView.of(summary.traceId, h.finishedSpans());
       assertOutcome(view, 'DB_ERROR', 'error');
       expect(view.root.attributes['error.type']).toBe('StoreError');

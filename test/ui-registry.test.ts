@@ -70,6 +70,8 @@ describe('callback data codec', () => {
   test.each([
     ['', 'no callback data'],
     ['2.mm.c.image', 'unknown callback data version'],
+    ['forged', 'not tracegram callback data'],
+    ['menu:images', 'not tracegram callback data'],
     ['1.zz.c.image', 'unknown screen code'],
     ['1.mm.Z', 'unknown button code'],
     ['1.hp.c.image', 'button not on that screen'],

@@ -2,7 +2,7 @@ import type { MiddlewareFn } from 'grammy';
 import { ATTR, EVENT } from '../telemetry/conventions.js';
 import { decodeCallbackData } from '../ui/callback-data.js';
 import type { BotContext } from './context.js';
-import { rejectUpdate } from './screen.js';
+import { answerQuietly, rejectUpdate } from './screen.js';
 
 /** Telegram stops letting bots edit messages after 48 hours; a button older than that cannot work. */
 export const MESSAGE_MAX_AGE_SECONDS = 48 * 60 * 60;
@@ -18,15 +18,17 @@ export function callbackGuard(now: () => number = () => Date.now()): MiddlewareF
     if (!query) return next();
 
     let answered = false;
-    ctx.api.config.use((prev, method, payload, signal) => {
-      if (method === 'answerCallbackQuery') {
-        answered = true;
+    ctx.api.config.use(async (prev, method, payload, signal) => {
+      if (method !== 'answerCallbackQuery') return prev(method, payload, signal);
+      answered = true;
+      const response = await prev(method, payload, signal);
+      if (response.ok) {
         ctx.log.info(
           { event: EVENT.ANSWER_CALLBACK_QUERY, has_text: 'text' in payload },
           'callback answered',
         );
       }
-      return prev(method, payload, signal);
+      return response;
     });
 
     const decoded = decodeCallbackData(query.data);
@@ -57,6 +59,6 @@ export function callbackGuard(now: () => number = () => Date.now()): MiddlewareF
     ctx.action = decoded.action;
     // A throw skips the line below on purpose: the error boundary answers with the failure's own text.
     await next();
-    if (!answered) await ctx.answerCallbackQuery();
+    if (!answered) await answerQuietly(ctx);
   };
 }

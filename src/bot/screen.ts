@@ -37,6 +37,15 @@ function ignoreUnmodified(error: unknown): void {
   throw error;
 }
 
+/**
+ * Answering only stops the button's spinner. Telegram refuses late answers ("query is too old", e.g. a
+ * backlog after a restart); that must not undo a screen the user already sees or turn a rejection into
+ * a failure. The Bot API span and BOTAPI_ERROR line record the refusal.
+ */
+export async function answerQuietly(ctx: BotContext, text?: string): Promise<void> {
+  await ctx.answerCallbackQuery(text ? { text } : undefined).catch(() => undefined);
+}
+
 /** The short text a user sees for a reason code, in their language. */
 export function reasonReply(ctx: BotContext, code: ReasonCode): string | undefined {
   const key = REASON_CODES[code].reply;
@@ -55,6 +64,6 @@ export async function rejectUpdate(
 ): Promise<void> {
   ctx.telemetry.reject(code, detail);
   const reply = text ?? reasonReply(ctx, code);
-  if (ctx.callbackQuery) await ctx.answerCallbackQuery(reply ? { text: reply } : undefined);
+  if (ctx.callbackQuery) await answerQuietly(ctx, reply);
   else if (reply) await ctx.reply(reply);
 }

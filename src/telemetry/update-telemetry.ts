@@ -71,6 +71,8 @@ export class UpdateTelemetry {
       [SEMCONV.MESSAGING_MESSAGE_ID]: String(update.update_id),
       [ATTR.UPDATE_TYPE]: this.updateType,
       [ATTR.INSTANCE_ROLE]: deps.instanceRole(),
+      // Until a handler routes the update: the same value its metrics carry, so links from them resolve.
+      [ATTR.HANDLER]: NO_HANDLER,
     };
     if (this.#userPseudonym) attributes[ATTR.USER_PSEUDONYM] = this.#userPseudonym;
     const chatType = chatTypeOf(update);
@@ -118,7 +120,8 @@ export class UpdateTelemetry {
     this.#stage(
       SPAN.REJECTED,
       { [ATTR.REASON_CODE]: code, [ATTR.REASON_DETAIL]: detail },
-      { event: this.#rejectedEvent, message: 'rejected', level: 'warn' },
+      // A no-op is ordinary chat, not a warning for the failure-logs panel.
+      { event: this.#rejectedEvent, message: 'rejected', level: code === 'NOOP' ? 'info' : 'warn' },
     );
   }
 

@@ -45,7 +45,13 @@ export function decodeCallbackData(data: string | undefined): DecodeResult {
   if (Buffer.byteLength(data) > MAX_CALLBACK_DATA_BYTES)
     return { ok: false, detail: 'callback data too long' };
   const [version, screenCode, buttonCode, ...args] = data.split(SEPARATOR);
-  if (version !== CALLBACK_DATA_VERSION) return { ok: false, detail: 'unknown callback data version' };
+  if (version !== CALLBACK_DATA_VERSION) {
+    // A number is a layout of ours from another release; anything else never came from our keyboards.
+    return {
+      ok: false,
+      detail: /^\d+$/.test(version ?? '') ? 'unknown callback data version' : 'not tracegram callback data',
+    };
+  }
   const screen = screenByCode(screenCode ?? '');
   if (!screen) return { ok: false, detail: 'unknown screen code' };
   const button = buttonByCode(buttonCode ?? '');
