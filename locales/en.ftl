@@ -11,7 +11,10 @@ button-open-params = ⚙️ Set parameters
 button-params-done = ➡️ Continue
 category-pick-title = { $category }: choose a model. Prices are in credits per generation.
 model-button = { $title } · { $price } cr
-model-pick-title = { $title } — { $price } credits per generation.
+model-pick-title = { $title } — { $price } { $price ->
+        [one] credit
+       *[other] credits
+    } per generation.
     { $description }
 model-flux-pro-description = Photorealistic images with fine detail.
 model-sdxl-description = Fast, versatile images in several styles.
@@ -26,7 +29,20 @@ option-aspect = Aspect ratio
 option-style = Style
 option-duration = Duration
 option-length = Length
-confirm-title = Check your order: { $title }, { $price } credits.
+value-aspect-1x1 = 1:1
+value-aspect-16x9 = 16:9
+value-aspect-9x16 = 9:16
+value-style-photo = Photo
+value-style-anime = Anime
+value-style-art = Art
+value-duration-5 = 5 s
+value-duration-10 = 10 s
+value-length-30 = 30 s
+value-length-120 = 2 min
+confirm-title = Check your order: { $title }, { $price } { $price ->
+        [one] credit
+       *[other] credits
+    }.
 confirm-generate-soon = Generation opens soon: payments and the Generate button arrive with the next release.
 help-text = Tracegram creates images, video and audio with AI models.
     /start — main menu

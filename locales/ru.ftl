@@ -11,7 +11,11 @@ button-open-params = ⚙️ Параметры
 button-params-done = ➡️ Далее
 category-pick-title = { $category }: выберите модель. Цены в кредитах за генерацию.
 model-button = { $title } · { $price } кр
-model-pick-title = { $title } — { $price } кредитов за генерацию.
+model-pick-title = { $title } — { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    } за генерацию.
     { $description }
 model-flux-pro-description = Фотореалистичные изображения с высокой детализацией.
 model-sdxl-description = Быстрые изображения в нескольких стилях.
@@ -26,7 +30,21 @@ option-aspect = Соотношение сторон
 option-style = Стиль
 option-duration = Длительность
 option-length = Длина
-confirm-title = Проверьте заказ: { $title }, { $price } кредитов.
+value-aspect-1x1 = 1:1
+value-aspect-16x9 = 16:9
+value-aspect-9x16 = 9:16
+value-style-photo = Фото
+value-style-anime = Аниме
+value-style-art = Арт
+value-duration-5 = 5 с
+value-duration-10 = 10 с
+value-length-30 = 30 с
+value-length-120 = 2 мин
+confirm-title = Проверьте заказ: { $title }, { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    }.
 confirm-generate-soon = Генерация скоро откроется: оплата и кнопка «Создать» появятся в следующем выпуске.
 help-text = Tracegram создаёт картинки, видео и аудио с помощью ИИ-моделей.
     /start — главное меню

@@ -1,4 +1,5 @@
-import { logs } from '@opentelemetry/api';
+import { context, logs } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import type { FastifyInstance } from 'fastify';
 import { type Bot, BotError } from 'grammy';
 import type { DestinationStream } from 'pino';
@@ -100,7 +101,8 @@ export async function createApp(
   const http = createHttpServer({
     logger,
     renderMetrics: () => telemetry.exposition.render(),
-    checkReady: () => store.ping(),
+    // A readiness probe every few seconds would otherwise be a stream of one-span traces in Tempo.
+    checkReady: () => context.with(suppressTracing(context.active()), () => store.ping()),
     ...(webhookMode
       ? {
           webhook: {

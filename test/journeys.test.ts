@@ -51,7 +51,7 @@ describe.each([
     const models = h.standIn.lastMessage(chat);
     expect(models?.message_id).toBe(menu?.message_id);
     expect(models?.text).toContain('Video: choose a model');
-    expect(buttonTexts(models)).toEqual(['Veo Fast · 30 cr', 'Kling · 25 cr', '⬅️ Back']);
+    expect(buttonTexts(models)).toEqual(['Veo Fast · 30 cr', 'Kling · 25 cr', '⬅️ Back', '✖️ Cancel']);
 
     steps.push(await h.act(() => alice.press(models as Message, 'Veo Fast · 30 cr')));
     const card = h.standIn.lastMessage(chat);
@@ -183,5 +183,16 @@ describe.each([
     expect(stale.reasonCode).toBe('UNKNOWN_ACTION');
     const answer = h.standIn.calls.filter((c) => c.method === 'answerCallbackQuery').at(-1);
     expect(answer?.params.text).toBe('Кнопка не распознана. Отправьте /start для нового меню.');
+
+    // Prices agree with their numbers: 4 кредита, 25 кредитов; units are Russian too.
+    await h.act(() => boris.press(menu as Message, '🖼 Картинки'));
+    await h.act(() => boris.press(h.standIn.lastMessage(boris.id) as Message, 'Flux Pro · 4 кр'));
+    expect(h.standIn.lastMessage(boris.id)?.text).toContain('Flux Pro — 4 кредита за генерацию.');
+    await h.act(() => boris.sendCommand('/start'));
+    await h.act(() => boris.press(h.standIn.lastMessage(boris.id) as Message, '🎬 Видео'));
+    await h.act(() => boris.press(h.standIn.lastMessage(boris.id) as Message, 'Kling · 25 кр'));
+    expect(h.standIn.lastMessage(boris.id)?.text).toContain('Kling — 25 кредитов за генерацию.');
+    await h.act(() => boris.press(h.standIn.lastMessage(boris.id) as Message, '⚙️ Параметры'));
+    expect(buttonTexts(h.standIn.lastMessage(boris.id))).toContain('✅ 5 с');
   });
 });

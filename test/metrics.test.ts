@@ -63,3 +63,14 @@ test('every series of every metric carries exactly the labels the conventions de
   }
   expect(text).toMatch(/tracegram_screen_views_total\{screen_id="CATEGORY_PICK"\} 1/);
 });
+
+test('readiness probes query the store without leaving a trace each', async () => {
+  const before = h.finishedSpans().length;
+  for (let i = 0; i < 3; i += 1) expect((await fetch(`${h.httpUrl}/readyz`)).status).toBe(200);
+  expect(
+    h
+      .finishedSpans()
+      .slice(before)
+      .map((span) => span.name),
+  ).toEqual([]);
+});

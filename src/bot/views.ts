@@ -41,7 +41,7 @@ export const VIEWS: Record<ScreenId, Render> = {
             args: [model.id],
           },
         ]),
-        [{ button: 'BACK', label: ctx.t('button-back') }],
+        backAndCancel(ctx),
       ]),
     };
   },
@@ -56,7 +56,7 @@ export const VIEWS: Record<ScreenId, Render> = {
       }),
       keyboard: buildKeyboard('MODEL_PICK', [
         [{ button: 'OPEN_PARAMS', label: ctx.t('button-open-params') }],
-        [{ button: 'BACK', label: ctx.t('button-back') }],
+        backAndCancel(ctx),
       ]),
     };
   },
@@ -66,7 +66,7 @@ export const VIEWS: Record<ScreenId, Render> = {
     const optionRows = model.options.map((option): ButtonSpec[] =>
       option.values.map((value) => ({
         button: 'OPTION',
-        label: `${ctx.session.options[option.name] === value ? '✅ ' : ''}${option.labels[value] ?? value}`,
+        label: `${ctx.session.options[option.name] === value ? '✅ ' : ''}${optionLabel(ctx, option.name, value)}`,
         args: [option.name, value],
       })),
     );
@@ -81,10 +81,7 @@ export const VIEWS: Record<ScreenId, Render> = {
       keyboard: buildKeyboard('PARAMS_FORM', [
         ...optionRows,
         [{ button: 'PARAMS_DONE', label: ctx.t('button-params-done') }],
-        [
-          { button: 'BACK', label: ctx.t('button-back') },
-          { button: 'CANCEL', label: ctx.t('button-cancel') },
-        ],
+        backAndCancel(ctx),
       ]),
     };
   },
@@ -98,12 +95,7 @@ export const VIEWS: Record<ScreenId, Render> = {
         describeOptions(ctx, model),
         ctx.t('confirm-generate-soon'),
       ].join('\n\n'),
-      keyboard: buildKeyboard('CONFIRM', [
-        [
-          { button: 'BACK', label: ctx.t('button-back') },
-          { button: 'CANCEL', label: ctx.t('button-cancel') },
-        ],
-      ]),
+      keyboard: buildKeyboard('CONFIRM', [backAndCancel(ctx)]),
     };
   },
 
@@ -136,8 +128,23 @@ function describeOptions(ctx: BotContext, model: Model): string {
       const value = ctx.session.options[option.name] ?? option.default;
       return ctx.t('params-option', {
         name: ctx.t(`option-${option.name}`),
-        value: option.labels[value] ?? value,
+        value: optionLabel(ctx, option.name, value),
       });
     })
     .join('\n');
+}
+
+function optionLabel(ctx: BotContext, option: string, value: string): string {
+  return ctx.t(`value-${option}-${value}`);
+}
+
+/**
+ * Every step of the order has both ways out: Back one step, Cancel to the menu. The information screens
+ * (Help, Balance, History) have Back only: their Back already is the menu.
+ */
+function backAndCancel(ctx: BotContext): ButtonSpec[] {
+  return [
+    { button: 'BACK', label: ctx.t('button-back') },
+    { button: 'CANCEL', label: ctx.t('button-cancel') },
+  ];
 }

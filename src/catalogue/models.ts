@@ -1,6 +1,6 @@
 /**
  * What the bot sells. Prices are in credits (the balance unit of the next milestone); option values are
- * slugs because they travel in callback data, and `labels` says how to show them.
+ * slugs because they travel in callback data; locales/*.ftl name each one (`value-<option>-<value>`).
  */
 export const CATEGORIES = ['image', 'video', 'audio'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -8,7 +8,6 @@ export type Category = (typeof CATEGORIES)[number];
 export interface ModelOption {
   name: string;
   values: readonly string[];
-  labels: Readonly<Record<string, string>>;
   default: string;
 }
 
@@ -24,7 +23,6 @@ export interface Model {
 const ASPECT: ModelOption = {
   name: 'aspect',
   values: ['1x1', '16x9', '9x16'],
-  labels: { '1x1': '1:1', '16x9': '16:9', '9x16': '9:16' },
   default: '1x1',
 };
 
@@ -48,7 +46,6 @@ export const MODELS: readonly Model[] = [
       {
         name: 'style',
         values: ['photo', 'anime', 'art'],
-        labels: { photo: 'Photo', anime: 'Anime', art: 'Art' },
         default: 'photo',
       },
     ],
@@ -59,10 +56,7 @@ export const MODELS: readonly Model[] = [
     title: 'Veo Fast',
     price: 30,
     promptMaxLength: 800,
-    options: [
-      ASPECT,
-      { name: 'duration', values: ['5', '10'], labels: { '5': '5 s', '10': '10 s' }, default: '5' },
-    ],
+    options: [ASPECT, { name: 'duration', values: ['5', '10'], default: '5' }],
   },
   {
     id: 'kling',
@@ -70,7 +64,7 @@ export const MODELS: readonly Model[] = [
     title: 'Kling',
     price: 25,
     promptMaxLength: 800,
-    options: [{ name: 'duration', values: ['5', '10'], labels: { '5': '5 s', '10': '10 s' }, default: '5' }],
+    options: [{ name: 'duration', values: ['5', '10'], default: '5' }],
   },
   {
     id: 'suno',
@@ -78,9 +72,7 @@ export const MODELS: readonly Model[] = [
     title: 'Suno',
     price: 10,
     promptMaxLength: 500,
-    options: [
-      { name: 'length', values: ['30', '120'], labels: { '30': '30 s', '120': '2 min' }, default: '30' },
-    ],
+    options: [{ name: 'length', values: ['30', '120'], default: '30' }],
   },
 ];
 

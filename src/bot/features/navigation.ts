@@ -12,7 +12,8 @@ navigation.button('BACK', async (ctx, action) => {
 });
 
 navigation.button('CANCEL', async (ctx, action) => {
-  if (!hasDraft(ctx.session)) {
+  // On the form, Cancel's job is to throw away a draft; with none, there is nothing to do.
+  if (action.screen === 'PARAMS_FORM' && !hasDraft(ctx.session)) {
     return rejectUpdate(ctx, 'NOOP', 'cancel on an empty form', ctx.t('nothing-to-cancel'));
   }
   ctx.session.prompt = undefined;
