@@ -72,6 +72,8 @@ export async function createApp(
     handlers: HANDLER_NAMES,
     screens: Object.values(SCREEN),
   });
+  // The highest update id whose handling ended: what shutdown confirms to Telegram.
+  let lastHandledUpdateId: number | undefined;
   const instanceRole = () => 'active';
   const bot = createBot({
     token: config.botToken,
@@ -96,7 +98,6 @@ export async function createApp(
     );
   bot.catch((error) => reportEscaped(error.error, error.ctx.update.update_id));
 
-  let lastHandledUpdateId: number | undefined;
   const webhookMode = config.mode === 'webhook';
   const http = createHttpServer({
     logger,

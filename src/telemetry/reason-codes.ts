@@ -37,7 +37,3 @@ export function outcomeOf(code: ReasonCode): OutcomeKind {
 export function isFailure(code: ReasonCode): boolean {
   return REASON_CODES[code].kind === 'error';
 }
-
-export function isReasonCode(value: unknown): value is ReasonCode {
-  return typeof value === 'string' && Object.hasOwn(REASON_CODES, value);
-}

@@ -66,7 +66,6 @@ export interface Telemetry {
   readonly metrics: BotMetrics;
   /** True when log lines should also become OTel log records. */
   readonly exportsLogs: boolean;
-  readonly resourceAttributes: Readonly<Record<string, unknown>>;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -174,7 +173,6 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     exposition: new PrometheusExposition(prometheus),
     metrics: botMetrics,
     exportsLogs: logProcessors.length > 0,
-    resourceAttributes: resource.attributes,
     flush,
     async shutdown() {
       // Logs last: the other providers may still log while they flush.

@@ -41,10 +41,6 @@ export class SpanRecorder implements SpanProcessor {
     return [...this.#traces.values()].flat();
   }
 
-  clear(): void {
-    this.#traces.clear();
-  }
-
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }
