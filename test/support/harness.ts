@@ -12,7 +12,8 @@ import { startTelemetry, type Telemetry, type TelemetryOptions } from '../../src
 import type { UpdateSummary } from '../../src/telemetry/update-telemetry.js';
 
 export const TEST_TOKEN = '123456789:AAH-test_token_value_that_must_never_leak';
-export const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/** CI uses the database `test`; parallel checkouts on one machine may each name their own. */
+export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestTelemetry {
   telemetry: Telemetry;
