@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import packageJson from '../../package.json' with { type: 'json' };
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
+const AUTO_INSTRUMENTATIONS = '@opentelemetry/auto-instrumentations-node/register';
+
+export interface Sample {
+  /** Process CPU time, user + system, all threads (µs). */
+  cpuMicros: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  at: number;
+}
+
+export interface BotProcessOptions {
+  env: Record<string, string>;
+  /** Load @opentelemetry/auto-instrumentations-node before the app, as its README tells users to. */
+  autoInstrumentations: boolean;
+}
+
+/**
+ * The bot as `npm start` runs it, in its own process so its CPU and memory
+ * can be read apart from the load generator's. Its stdout is only counted (lines), as a log shipper would read it.
+ */
+export class BotProcess {
+  readonly child: ChildProcess;
+  stdoutLines = 0;
+  readonly #stderr: string[] = [];
+  readonly #ready: Promise<void>;
+
+  constructor(options: BotProcessOptions) {
+    // `npm start`'s own command line (node <flags> <entry>), with the peer's hook and our probe before the entry.
+    const [, ...startArgs] = packageJson.scripts.start.split(' ');
+    const entry = startArgs.pop() as string;
+    const args = [
+      ...startArgs,
+      ...(options.autoInstrumentations ? ['--import', AUTO_INSTRUMENTATIONS] : []),
+      '--import',
+      PROBE,
+      entry,
+    ];
+    this.child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let pending = '';
+    let ready = false;
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.child.stdout?.on('data', (chunk: Buffer) => {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.stdoutLines += 1;
+        if (ready) return;
+        pending += chunk.toString('utf8');
+        if (pending.includes('"event":"APP_READY"')) {
+          ready = true;
+          pending = '';
+          resolve();
+        }
+      });
+      this.child.once('exit', (code, signal) => {
+        if (!ready)
+          reject(new Error(`bot exited before ready (${code ?? signal}): ${this.stderr().slice(-2000)}`));
+      });
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr.push(chunk.toString('utf8'));
+      if (this.#stderr.length > 200) this.#stderr.shift();
+    });
+  }
+
+  ready(timeoutMs = 60_000): Promise<void> {
+    return Promise.race([
+      this.#ready,
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`bot not ready after ${timeoutMs} ms: ${this.stderr().slice(-2000)}`)),
+          timeoutMs,
+        ).unref(),
+      ),
+    ]);
+  }
+
+  stderr(): string {
+    return this.#stderr.join('');
+  }
+
+  async sample(): Promise<Sample> {
+    const { cpu, memory } = (await this.#ask({ type: 'sample' }, 'sample')) as {
+      cpu: NodeJS.CpuUsage;
+      memory: NodeJS.MemoryUsage;
+    };
+    return {
+      cpuMicros: cpu.user + cpu.system,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      heapTotal: memory.heapTotal,
+      at: performance.now(),
+    };
+  }
+
+  async startProfile(): Promise<void> {
+    await this.#ask({ type: 'profile-start' }, 'profile-started');
+  }
+
+  /** Writes the V8 CPU profile taken since `startProfile` to `path` (.cpuprofile, opens in Chrome DevTools). */
+  async stopProfile(path: string): Promise<void> {
+    await this.#ask({ type: 'profile-stop', path }, 'profile-stopped');
+  }
+
+  #ask(request: object, replyType: string): Promise<Record<string, unknown>> {
+    return new Promise((resolve) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        if (message.type !== replyType) return;
+        this.child.off('message', onMessage);
+        resolve(message);
+      };
+      this.child.on('message', onMessage);
+      this.child.send(request);
+    });
+  }
+
+  /** SIGTERM, as an orchestrator stops it: the bot flushes its telemetry and exits. */
+  async stop(timeoutMs = 20_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    if (this.child.connected) this.child.disconnect();
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * `npm run bench`: the real bot in webhook mode, side by side with telemetry on, OTEL_SDK_DISABLED=true,
+ * auto-instrumentations, and PGlite, in alternating rounds of one run. `--smoke` is a seconds-long run
+ * for CI; `--cpu-prof` writes a V8 profile per setup and summarises it. See docs/benchmarks.md.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from './bot-process.js';
+import { formatReport } from './report.js';
+import { runBench, SETUPS } from './run.js';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    'round-seconds': { type: 'string' },
+    'warmup-seconds': { type: 'string' },
+    chats: { type: 'string' },
+    concurrency: { type: 'string' },
+    setups: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const smoke = values.smoke;
+const number = (value: string | undefined, fallback: number) =>
+  value === undefined ? fallback : Number(value);
+const wanted = values.setups?.split(',');
+const setups = wanted ? SETUPS.filter((s) => wanted.includes(s.name)) : SETUPS;
+if (setups.length === 0) throw new Error(`--setups: pick from ${SETUPS.map((s) => s.name).join(', ')}`);
+
+const outDir = values.out ?? join(REPO_ROOT, 'bench-results');
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const cpuProfileDir = values['cpu-prof'] ? join(outDir, `profiles-${stamp}`) : undefined;
+await mkdir(outDir, { recursive: true });
+if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
+
+const report = await runBench({
+  setups,
+  rounds: number(values.rounds, smoke ? 1 : 5),
+  roundMs: number(values['round-seconds'], smoke ? 1 : 8) * 1000,
+  warmupMs: number(values['warmup-seconds'], smoke ? 0.3 : 4) * 1000,
+  chats: number(values.chats, smoke ? 50 : 5000),
+  concurrency: number(values.concurrency, smoke ? 4 : 32),
+  databaseUrl:
+    process.env.BENCH_DATABASE_URL ??
+    process.env.TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/test',
+  seed: 20261129,
+  cpuProfileDir,
+  log: (line) => process.stderr.write(`${line}\n`),
+});
+
+const markdown = formatReport(report);
+await writeFile(join(outDir, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+await writeFile(join(outDir, `bench-${stamp}.md`), `${markdown}\n`);
+process.stdout.write(`${markdown}\nWritten to ${join(outDir, `bench-${stamp}.md`)} (and .json)\n`);

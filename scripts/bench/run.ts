@@ -1,0 +1,377 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { BotProcess, type Sample } from './bot-process.js';
+import { startFakeBotApi } from './fake-bot-api.js';
+import { createTarget, drive, percentile, type Target } from './load.js';
+import { startOtlpCounter } from './otlp-counter.js';
+import { type ProfileSummary, summariseProfile } from './profile-summary.js';
+import { seededRandom, UPDATE_KINDS, type UpdateKind } from './workload.js';
+
+export interface BenchSetup {
+  /** Short name, also the OTLP path prefix and the Postgres schema suffix. */
+  name: string;
+  store: 'postgres' | 'pglite';
+  telemetry: 'otlp' | 'disabled' | 'auto';
+  description: string;
+}
+
+/** The configurations measured side by side, in alternating rounds of one run. */
+export const SETUPS: readonly BenchSetup[] = [
+  { name: 'otlp', store: 'postgres', telemetry: 'otlp', description: 'full telemetry, OTLP export' },
+  { name: 'disabled', store: 'postgres', telemetry: 'disabled', description: 'OTEL_SDK_DISABLED=true' },
+  {
+    name: 'auto',
+    store: 'postgres',
+    telemetry: 'auto',
+    description: 'full telemetry + @opentelemetry/auto-instrumentations-node',
+  },
+  { name: 'pglite', store: 'pglite', telemetry: 'otlp', description: 'full telemetry, OTLP export, PGlite' },
+];
+
+export interface BenchOptions {
+  setups: readonly BenchSetup[];
+  rounds: number;
+  roundMs: number;
+  warmupMs: number;
+  chats: number;
+  concurrency: number;
+  databaseUrl: string;
+  seed: number;
+  /** Directory for V8 CPU profiles (one per setup), or undefined for none. */
+  cpuProfileDir: string | undefined;
+  log: (line: string) => void;
+}
+
+export interface RoundFigures {
+  round: number;
+  setup: string;
+  updates: number;
+  failed: number;
+  updatesPerSecond: number;
+  cpuMicrosPerUpdate: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU of the benchmark process itself (load, fake Bot API, OTLP receiver) per update. */
+  driverCpuMicrosPerUpdate: number;
+}
+
+export interface SetupFigures {
+  setup: BenchSetup;
+  rounds: number;
+  updates: number;
+  failed: number;
+  /** Medians over the rounds. */
+  updatesPerSecond: number;
+  cpuMicrosPerUpdate: number;
+  driverCpuMicrosPerUpdate: number;
+  /** Over every measured update of every round. */
+  p50Ms: number;
+  p99Ms: number;
+  rssMiB: number;
+  heapUsedMiB: number;
+  spansPerUpdate: number;
+  otlpLogRecordsPerUpdate: number;
+  stdoutLinesPerUpdate: number;
+  byKind: Record<UpdateKind, number>;
+  profile?: ProfileSummary;
+}
+
+export interface Ratio {
+  name: string;
+  of: string;
+  over: string;
+  /** Medians over rounds of the per-round ratio of updates/s, and of the per-round CPU difference. */
+  throughputRatio: number;
+  cpuRatio: number;
+  cpuDeltaMicros: number;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    loadBefore: number[];
+    loadAfter: number[];
+  };
+  options: Omit<BenchOptions, 'log' | 'setups' | 'databaseUrl'> & { setups: string[] };
+  rounds: RoundFigures[];
+  setups: SetupFigures[];
+  ratios: Ratio[];
+  /** Whether OTEL_SDK_DISABLED=true stopped all export (spans counted at the receiver). */
+  sdkDisabledTookEffect: boolean | undefined;
+}
+
+const WEBHOOK_SECRET = 'bench-webhook-secret';
+
+interface Running {
+  setup: BenchSetup;
+  bot: BotProcess;
+  target: Target;
+  updates: number;
+  stdoutAtStart: number;
+  dataDir: string | undefined;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  const random = seededRandom(options.seed);
+  const api = await startFakeBotApi();
+  const otlp = await startOtlpCounter();
+  const running: Running[] = [];
+  try {
+    if (options.setups.some((s) => s.store === 'postgres')) await resetSchemas(options);
+    options.log(`starting ${options.setups.length} bot processes…`);
+    for (const [index, setup] of options.setups.entries()) {
+      const port = await freePort();
+      const token = `${9000 + index}:bench-${setup.name}`;
+      const dataDir =
+        setup.store === 'pglite' ? await mkdtemp(join(tmpdir(), 'tracegram-bench-')) : undefined;
+      const env: Record<string, string> = {
+        BOT_TOKEN: token,
+        TELEGRAM_API_ROOT: api.url,
+        BOT_MODE: 'webhook',
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        WEBHOOK_SECRET,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint(setup.name),
+        ...(setup.store === 'postgres'
+          ? { DATABASE_URL: withSearchPath(options.databaseUrl, schemaOf(setup)) }
+          : { DATA_DIR: dataDir as string }),
+        ...(setup.telemetry === 'disabled' ? { OTEL_SDK_DISABLED: 'true' } : {}),
+        // The default ("all") includes cloud detectors that call metadata servers off this machine.
+        ...(setup.telemetry === 'auto' ? { OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' } : {}),
+      };
+      const bot = new BotProcess({ env, autoInstrumentations: setup.telemetry === 'auto' });
+      const chatIds = Array.from({ length: options.chats }, (_, i) => 100_000 + i);
+      const target = createTarget(
+        token,
+        `http://127.0.0.1:${port}/telegram/webhook`,
+        WEBHOOK_SECRET,
+        chatIds,
+        options.concurrency,
+      );
+      running.push({ setup, bot, target, updates: 0, stdoutAtStart: 0, dataDir });
+    }
+    await Promise.all(running.map((run) => run.bot.ready()));
+
+    for (const run of running) {
+      run.stdoutAtStart = run.bot.stdoutLines;
+      if (options.warmupMs > 0) {
+        options.log(`warming up ${run.setup.name}…`);
+        const warm = await drive(run.target, api, {
+          concurrency: options.concurrency,
+          durationMs: options.warmupMs,
+          random,
+        });
+        run.updates += warm.updates;
+      }
+    }
+
+    // Profiles cover the measured rounds only: start-up and warm-up (module compilation, JIT) stay out.
+    if (options.cpuProfileDir) await Promise.all(running.map((run) => run.bot.startProfile()));
+    const rounds: RoundFigures[] = [];
+    const latencies = new Map<string, number[]>();
+    const byKind = new Map<string, Record<UpdateKind, number>>();
+    for (let round = 1; round <= options.rounds; round += 1) {
+      // Rotating the order spreads drift in the machine's load over every setup.
+      const order = running.map((_, i) => running[(i + round - 1) % running.length] as Running);
+      for (const run of order) {
+        const before = await run.bot.sample();
+        const driverBefore = process.cpuUsage();
+        const result = await drive(run.target, api, {
+          concurrency: options.concurrency,
+          durationMs: options.roundMs,
+          random,
+        });
+        const after = await run.bot.sample();
+        const driver = process.cpuUsage(driverBefore);
+        run.updates += result.updates;
+        const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+        latencies.set(run.setup.name, [...(latencies.get(run.setup.name) ?? []), ...result.latenciesMs]);
+        const kinds = byKind.get(run.setup.name) ?? emptyKinds();
+        for (const kind of UPDATE_KINDS) kinds[kind] += result.byKind[kind];
+        byKind.set(run.setup.name, kinds);
+        const figures: RoundFigures = {
+          round,
+          setup: run.setup.name,
+          updates: result.updates,
+          failed: result.failed,
+          updatesPerSecond: result.updates / ((after.at - before.at) / 1000),
+          cpuMicrosPerUpdate: (after.cpuMicros - before.cpuMicros) / result.updates,
+          p50Ms: percentile(sorted, 50),
+          p99Ms: percentile(sorted, 99),
+          driverCpuMicrosPerUpdate: (driver.user + driver.system) / result.updates,
+        };
+        rounds.push(figures);
+        options.log(
+          `round ${round} ${run.setup.name.padEnd(8)} ${figures.updatesPerSecond.toFixed(0).padStart(6)} updates/s ` +
+            `${figures.cpuMicrosPerUpdate.toFixed(0).padStart(6)} µs/update  p99 ${figures.p99Ms.toFixed(1)} ms` +
+            (figures.failed ? `  ${figures.failed} FAILED` : ''),
+        );
+      }
+    }
+
+    const profiles = new Map<string, ProfileSummary>();
+    if (options.cpuProfileDir) {
+      for (const run of running) {
+        const path = join(options.cpuProfileDir, `${run.setup.name}.cpuprofile`);
+        await run.bot.stopProfile(path);
+        profiles.set(run.setup.name, await summariseProfile(path));
+      }
+    }
+    const finalSamples = new Map<string, Sample>();
+    const stdoutLines = new Map<string, number>();
+    for (const run of running) {
+      finalSamples.set(run.setup.name, await run.bot.sample());
+      stdoutLines.set(run.setup.name, run.bot.stdoutLines - run.stdoutAtStart);
+    }
+    options.log('stopping the bots (they flush their telemetry)…');
+    await Promise.all(running.map((run) => run.bot.stop()));
+    // The last export requests are answered before the bots exit; give the receiver a beat to finish counting.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const setups: SetupFigures[] = running.map((run) => {
+      const name = run.setup.name;
+      const mine = rounds.filter((r) => r.setup === name);
+      const sorted = (latencies.get(name) ?? []).sort((a, b) => a - b);
+      const sample = finalSamples.get(name) as Sample;
+      const counts = otlp.counts(name);
+      const profile = profiles.get(name);
+      return {
+        setup: run.setup,
+        rounds: mine.length,
+        updates: mine.reduce((sum, r) => sum + r.updates, 0),
+        failed: mine.reduce((sum, r) => sum + r.failed, 0),
+        updatesPerSecond: median(mine.map((r) => r.updatesPerSecond)),
+        cpuMicrosPerUpdate: median(mine.map((r) => r.cpuMicrosPerUpdate)),
+        driverCpuMicrosPerUpdate: median(mine.map((r) => r.driverCpuMicrosPerUpdate)),
+        p50Ms: percentile(sorted, 50),
+        p99Ms: percentile(sorted, 99),
+        rssMiB: sample.rss / 2 ** 20,
+        heapUsedMiB: sample.heapUsed / 2 ** 20,
+        spansPerUpdate: counts.spans / run.updates,
+        otlpLogRecordsPerUpdate: counts.logRecords / run.updates,
+        stdoutLinesPerUpdate: (stdoutLines.get(name) ?? 0) / run.updates,
+        byKind: byKind.get(name) ?? emptyKinds(),
+        ...(profile ? { profile } : {}),
+      };
+    });
+
+    const ratios: Ratio[] = [];
+    const pair = (name: string, of: string, over: string) => {
+      const perRound = (
+        field: 'updatesPerSecond' | 'cpuMicrosPerUpdate',
+        combine: (a: number, b: number) => number,
+      ) =>
+        median(
+          Array.from({ length: options.rounds }, (_, i) => {
+            const a = rounds.find((r) => r.round === i + 1 && r.setup === of);
+            const b = rounds.find((r) => r.round === i + 1 && r.setup === over);
+            return a && b ? combine(a[field], b[field]) : Number.NaN;
+          }).filter((value) => !Number.isNaN(value)),
+        );
+      if (!running.some((r) => r.setup.name === of) || !running.some((r) => r.setup.name === over)) return;
+      ratios.push({
+        name,
+        of,
+        over,
+        throughputRatio: perRound('updatesPerSecond', (a, b) => a / b),
+        cpuRatio: perRound('cpuMicrosPerUpdate', (a, b) => a / b),
+        cpuDeltaMicros: perRound('cpuMicrosPerUpdate', (a, b) => a - b),
+      });
+    };
+    pair('telemetry on / off', 'otlp', 'disabled');
+    pair('auto-instrumentations / off', 'auto', 'disabled');
+    pair('PGlite / PostgreSQL (telemetry on)', 'pglite', 'otlp');
+
+    const disabled = running.find((r) => r.setup.telemetry === 'disabled');
+    return {
+      startedAt,
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores: cpus().length,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        loadBefore,
+        loadAfter: loadavg(),
+      },
+      options: {
+        setups: options.setups.map((s) => s.name),
+        rounds: options.rounds,
+        roundMs: options.roundMs,
+        warmupMs: options.warmupMs,
+        chats: options.chats,
+        concurrency: options.concurrency,
+        seed: options.seed,
+        cpuProfileDir: options.cpuProfileDir,
+      },
+      rounds,
+      setups,
+      ratios,
+      sdkDisabledTookEffect: disabled ? otlp.counts(disabled.setup.name).spans === 0 : undefined,
+    };
+  } finally {
+    await Promise.all(running.map((run) => run.bot.stop().catch(() => undefined)));
+    for (const run of running) run.target.agent.destroy();
+    await Promise.all(
+      running.map((run) => (run.dataDir ? rm(run.dataDir, { recursive: true, force: true }) : undefined)),
+    );
+    await api.close();
+    await otlp.close();
+  }
+}
+
+function emptyKinds(): Record<UpdateKind, number> {
+  return Object.fromEntries(UPDATE_KINDS.map((kind) => [kind, 0])) as Record<UpdateKind, number>;
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function schemaOf(setup: BenchSetup): string {
+  return `bench_${setup.name}`;
+}
+
+/** Each Postgres setup gets a fresh schema of its own, so their sessions tables start equal and never collide. */
+async function resetSchemas(options: BenchOptions): Promise<void> {
+  const client = new pg.Client({ connectionString: options.databaseUrl });
+  await client.connect();
+  try {
+    for (const setup of options.setups.filter((s) => s.store === 'postgres')) {
+      await client.query(`DROP SCHEMA IF EXISTS ${schemaOf(setup)} CASCADE`);
+      await client.query(`CREATE SCHEMA ${schemaOf(setup)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function withSearchPath(databaseUrl: string, schema: string): string {
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SeverityNumber } from '@opentelemetry/api';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { SimpleSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import packageJson from '../package.json' with { type: 'json' };
+import { type OtlpCounter, startOtlpCounter } from '../scripts/bench/otlp-counter.js';
+import type { BenchReport } from '../scripts/bench/run.js';
+import { POSTGRES_URL } from './support/harness.js';
+
+/** The benchmark's figures are only as good as its receiver's counts: they must match what the SDK sent. */
+describe('the benchmark OTLP receiver', () => {
+  let counter: OtlpCounter;
+  beforeAll(async () => {
+    counter = await startOtlpCounter();
+  });
+  afterAll(() => counter.close());
+
+  test.each([
+    ['protobuf', (url: string) => new OTLPTraceExporter({ url })],
+    ['JSON', (url: string) => new JsonTraceExporter({ url })],
+  ])('counts every span the %s exporter sends', async (encoding, exporterFor) => {
+    const prefix = `spans-${encoding}`;
+    const exporter = exporterFor(`${counter.endpoint(prefix)}/v1/traces`) as SpanExporter;
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const tracer = provider.getTracer('bench-test');
+    for (let i = 0; i < 5; i += 1) tracer.startSpan(`span ${i}`, { attributes: { i } }).end();
+    await provider.shutdown();
+    expect(counter.counts(prefix).spans).toBe(5);
+  });
+
+  test('counts every log record the protobuf exporter sends', async () => {
+    const exporter = new OTLPLogExporter({ url: `${counter.endpoint('logs')}/v1/logs` });
+    const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
+    const logger = provider.getLogger('bench-test');
+    for (let i = 0; i < 3; i += 1) logger.emit({ severityNumber: SeverityNumber.INFO, body: `line ${i}` });
+    await provider.shutdown();
+    expect(counter.counts('logs').logRecords).toBe(3);
+  });
+});
+
+/** `npm run bench -- --smoke`: every setup starts, takes updates through the whole mix, and gets a row. */
+describe('npm run bench -- --smoke', () => {
+  const out = mkdtempSync(join(tmpdir(), 'tracegram-bench-test-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  test('prints a table row per setup, from updates the bots handled without failing', {
+    timeout: 240_000,
+  }, async () => {
+    const [, ...args] = packageJson.scripts.bench.split(' ');
+    const child = spawn(process.execPath, [...args, '--smoke', '--out', out], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_DATABASE_URL: POSTGRES_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(0);
+
+    for (const setup of ['otlp', 'disabled', 'auto', 'pglite']) {
+      const row = stdout.split('\n').find((line) => line.startsWith(`| ${setup} (`));
+      expect(row, `no table row for ${setup}:\n${stdout}`).toBeDefined();
+      const updatesPerSecond = Number(row?.split('|')[3]);
+      expect(updatesPerSecond).toBeGreaterThan(0);
+    }
+    expect(stdout).toMatch(/OTEL_SDK_DISABLED=true (took effect|did NOT take effect)/);
+
+    const json = readdirSync(out).find((file) => file.endsWith('.json')) as string;
+    const report = JSON.parse(readFileSync(join(out, json), 'utf8')) as BenchReport;
+    for (const figures of report.setups) {
+      expect(figures.failed, figures.setup.name).toBe(0);
+      expect(figures.stdoutLinesPerUpdate, figures.setup.name).toBeGreaterThan(0);
+      // The mix reached past the first screen: button presses and /start both arrived.
+      expect(figures.byKind.press, figures.setup.name).toBeGreaterThan(0);
+      expect(figures.byKind.start, figures.setup.name).toBeGreaterThan(0);
+    }
+    const exporting = report.setups.filter((figures) => figures.setup.telemetry !== 'disabled');
+    for (const figures of exporting) expect(figures.spansPerUpdate, figures.setup.name).toBeGreaterThan(1);
+  });
+});
