@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { context, logs } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { FastifyInstance } from 'fastify';
@@ -6,10 +7,17 @@ import type { DestinationStream } from 'pino';
 import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
 import type { BotContext, SessionData } from './bot/context.js';
 import type { Config } from './config.js';
+import { diagnose } from './debug/diagnosis.js';
+import { LocalTraceSource } from './debug/local-source.js';
+import { englishReplies } from './debug/reply-text.js';
+import { createLinkSigner, type LinkSigner } from './debug/signed-link.js';
+import { traceLinks } from './debug/trace-links.js';
+import { renderTracePage } from './debug/trace-page.js';
 import { describeError } from './errors.js';
 import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { openStore, type Store } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
+import { LogRecorder } from './telemetry/log-recorder.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer } from './telemetry/pseudonym.js';
 import type { Telemetry } from './telemetry/sdk.js';
@@ -33,6 +41,10 @@ export interface App {
   readonly http: FastifyInstance;
   readonly store: Store;
   readonly logger: Logger;
+  /** The traces and log lines this process keeps: /debug, the trace page and the admin API read them. */
+  readonly traces: LocalTraceSource;
+  /** Signs and checks trace-page links. */
+  readonly linkSigner: LinkSigner;
   /** The HTTP server's base URL once started. */
   httpUrl: string | undefined;
   /** `signal` abandons a start that is still waiting for Telegram (grammY retries getMe with backoff). */
@@ -50,8 +62,10 @@ export async function createApp(
   telemetry: Telemetry,
   options: AppOptions = {},
 ): Promise<App> {
+  const logRecorder = new LogRecorder();
   const logger = createLogger({
     level: config.logLevel,
+    recorder: logRecorder,
     ...(options.logDestination ? { destination: options.logDestination } : {}),
     ...(telemetry.exportsLogs ? { otelLogger: logs.getLogger(INSTRUMENTATION_SCOPE) } : {}),
   });
@@ -98,12 +112,28 @@ export async function createApp(
     );
   bot.catch((error) => reportEscaped(error.error, error.ctx.update.update_id));
 
+  const traces = new LocalTraceSource(telemetry.recorder, logRecorder);
+  // Unset: a key for this process alone, which is enough: the page shows only this process's traces.
+  const linkSigner = createLinkSigner(config.debugLinkKey ?? randomBytes(32).toString('hex'));
+  const replyText = englishReplies();
+
   const webhookMode = config.mode === 'webhook';
   const http = createHttpServer({
     logger,
     renderMetrics: () => telemetry.exposition.render(),
     // A readiness probe every few seconds would otherwise be a stream of one-span traces in Tempo.
     checkReady: () => context.with(suppressTracing(context.active()), () => store.ping()),
+    tracePage: {
+      signer: linkSigner,
+      render: (cid) => {
+        const trace = traces.trace(cid);
+        if (!trace) return undefined;
+        return renderTracePage(trace, {
+          diagnosis: diagnose(trace, { replyText }),
+          links: traceLinks(cid, { grafanaUrl: config.grafanaUrl }),
+        });
+      },
+    },
     ...(webhookMode
       ? {
           webhook: {
@@ -143,6 +173,8 @@ export async function createApp(
     http,
     store,
     logger,
+    traces,
+    linkSigner,
     httpUrl: undefined,
 
     async start(signal) {

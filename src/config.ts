@@ -16,6 +16,7 @@ const ENV_KEYS = [
   'DATA_DIR',
   'ADMIN_IDS',
   'GRAFANA_URL',
+  'DEBUG_LINK_KEY',
   'LOG_LEVEL',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
@@ -59,6 +60,14 @@ const schema = z
       .optional()
       .transform((value) => (value ? value.split(',').map((id) => Number(id.trim())) : [])),
     GRAFANA_URL: url.optional(),
+    DEBUG_LINK_KEY: z
+      .string()
+      .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+      .optional(),
+    ADMIN_API_TOKEN: z
+      .string()
+      .min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)')
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
     // The spec's default; gRPC is not bundled (the collector takes both HTTP encodings).
@@ -90,6 +99,8 @@ export interface Config {
   dataDir: string;
   adminIds: readonly number[];
   grafanaUrl: string | undefined;
+  /** Signs trace-page links; unset: a random key per process (links then last until a restart). */
+  debugLinkKey: string | undefined;
   logLevel: string;
   telemetry: {
     serviceName: string;
@@ -125,6 +136,7 @@ export function parseConfig(raw: RawEnv): Config {
     dataDir: env.DATA_DIR,
     adminIds: env.ADMIN_IDS,
     grafanaUrl: env.GRAFANA_URL?.replace(/\/+$/, ''),
+    debugLinkKey: env.DEBUG_LINK_KEY,
     logLevel: env.LOG_LEVEL,
     telemetry: {
       serviceName: env.OTEL_SERVICE_NAME,

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Update } from 'grammy/types';
 import { EVENT } from '../telemetry/conventions.js';
 import type { Logger } from '../telemetry/logger.js';
+import { type TracePageDeps, tracePageRoute } from './trace-page-route.js';
 
 /** Telegram sends updates well under this; anything larger is not an update. */
 export const WEBHOOK_BODY_LIMIT_BYTES = 256 * 1024;
@@ -20,6 +21,8 @@ export interface HttpServerDeps {
    * throws only when the update could not be handled at all; the route then answers 500 so Telegram retries.
    */
   webhook?: { secret: string; handleUpdate: (update: Update) => Promise<void> };
+  /** The signed trace page `/debug/traces/:cid` (admins reach it through /debug's links). */
+  tracePage?: Omit<TracePageDeps, 'logger'>;
 }
 
 const statusSchema = {
@@ -63,6 +66,8 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   app.get('/metrics', async (_request, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.renderMetrics()),
   );
+
+  if (deps.tracePage) void app.register(tracePageRoute, { ...deps.tracePage, logger: deps.logger });
 
   const webhook = deps.webhook;
   if (webhook) {

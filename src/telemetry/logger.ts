@@ -40,6 +40,8 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** When set, every line is also emitted as an OTel log record with its trace context. */
   otelLogger?: OtelLogger;
+  /** Also receives every line (the in-process log recorder behind the trace page and /debug). */
+  recorder?: { write(line: string): void };
 }
 
 /**
@@ -53,6 +55,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const streams: StreamEntry[] = [
     { level: 'trace', stream: options.destination ?? pino.destination({ dest: 1, sync: false }) },
   ];
+  if (options.recorder) streams.push({ level: 'trace', stream: options.recorder });
   if (options.otelLogger) streams.push({ level: 'trace', stream: otelLogStream(options.otelLogger) });
   return pino(
     {

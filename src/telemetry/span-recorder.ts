@@ -36,6 +36,11 @@ export class SpanRecorder implements SpanProcessor {
     return this.#traces.get(traceId) ?? [];
   }
 
+  /** The kept trace ids (cids), oldest first: support codes resolve against these. */
+  traceIds(): IterableIterator<string> {
+    return this.#traces.keys();
+  }
+
   /** Every kept span, oldest trace first. */
   spans(): ReadableSpan[] {
     return [...this.#traces.values()].flat();

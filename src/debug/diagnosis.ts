@@ -1,0 +1,259 @@
+import { ATTR, SPAN } from '../telemetry/conventions.js';
+import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
+import { nextStepFor } from './next-steps.js';
+import { type LogView, rootOf, type SpanView, type TraceView } from './trace-view.js';
+
+/**
+ * What one trace says about one update, in the words an admin needs: what the user did, where it failed
+ * and why, which downstream was involved, what the user was told, what came later under the same cid,
+ * and what to do next. Pure: the same answer from the in-process recorder, Tempo + Loki or the admin API.
+ */
+export interface Diagnosis {
+  readonly cid: string;
+  readonly startedAt: Date | undefined;
+  readonly durationMs: number | undefined;
+  readonly updateType: string | undefined;
+  readonly userPseudonym: string | undefined;
+  readonly whatUserDid: string;
+  readonly outcome: string;
+  readonly reasonCode: string;
+  readonly reasonDetail: string | undefined;
+  readonly handler: string | undefined;
+  /** Where it went wrong: `received` (refused before any handler), `handler <name>`, or the failed span's path. */
+  readonly failingStage: string | undefined;
+  readonly errorType: string | undefined;
+  readonly errorMessage: string | undefined;
+  /** The failed or refusing downstream call, e.g. `Telegram sendMessage → 403 Forbidden: bot was blocked`. */
+  readonly downstream: string | undefined;
+  /** What the user saw, and whether it reached them. */
+  readonly toldUser: string;
+  /** The update's stages, Bot API and store calls in order, with durations and results. */
+  readonly chain: readonly ChainStep[];
+  /** Spans under the same cid that began after the update ended (generation jobs, payments). */
+  readonly laterSteps: readonly ChainStep[];
+  readonly nextStep: string;
+  /** True when the user did not get what they asked for (a rejection, a failure, a silent update). */
+  readonly failed: boolean;
+}
+
+export interface ChainStep {
+  readonly offsetMs: number;
+  readonly durationMs: number;
+  readonly depth: number;
+  readonly name: string;
+  readonly result: string;
+  readonly failed: boolean;
+}
+
+export interface DiagnoseOptions {
+  /** The English text of a reply key (locales/en.ftl), for "what the user was told". */
+  replyText?: (key: string, variables?: Record<string, string>) => string | undefined;
+}
+
+const str = (value: unknown): string | undefined =>
+  value === undefined || value === null || value === '' ? undefined : String(value);
+
+const SUCCESSFUL_OUTCOMES = new Set(['success', 'noop']);
+/** Replies that carry an outcome to the user, in the order they appear. */
+const REPLY_METHODS = new Set([
+  'answerCallbackQuery',
+  'sendMessage',
+  'editMessageText',
+  'sendPhoto',
+  'sendDocument',
+]);
+
+export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagnosis {
+  const root = rootOf(trace);
+  const spans = trace.spans;
+  const attr = (span: SpanView | undefined, key: string) => str(span?.attributes[key]);
+  const byName = (name: string) => spans.filter((span) => span.name === name);
+  const received = byName(SPAN.RECEIVED)[0];
+  const routed = byName(SPAN.ROUTED)[0];
+  const rejected = byName(SPAN.REJECTED)[0];
+
+  const outcome = attr(root, ATTR.OUTCOME) ?? (root ? 'unknown' : 'not recorded');
+  const reasonCode =
+    attr(root, ATTR.REASON_CODE) ??
+    attr(rejected, ATTR.REASON_CODE) ??
+    (outcome === 'silent' ? 'NONE' : 'unknown');
+  const handler = attr(root, ATTR.HANDLER) ?? attr(routed, ATTR.HANDLER);
+  const rootEnd = root ? root.startMs + root.durationMs : Number.POSITIVE_INFINITY;
+  const depthOf = depthFunction(spans);
+
+  const updateSpans = spans.filter((span) => span !== root && span.startMs <= rootEnd);
+  const laterSpans = spans.filter((span) => span !== root && span.startMs > rootEnd);
+  const failedSpans = updateSpans.filter((span) => span.status === 'error' && span.name !== SPAN.REJECTED);
+  // The deepest failure is the cause; its ancestors merely carry it up.
+  const cause = [...failedSpans].sort((a, b) => depthOf(b) - depthOf(a) || a.startMs - b.startMs)[0];
+  const laterFailure = laterSpans.find((span) => span.status === 'error');
+
+  const failed = !SUCCESSFUL_OUTCOMES.has(outcome) || laterFailure !== undefined;
+  const exception = [root, rejected, cause]
+    .flatMap((span) => span?.events ?? [])
+    .find((event) => event.name === 'exception');
+  const errorType =
+    attr(root, 'error.type') ?? attr(cause, 'error.type') ?? str(exception?.attributes['exception.type']);
+  const errorMessage =
+    str(exception?.attributes['exception.message']) ?? root?.statusMessage ?? cause?.statusMessage;
+
+  const failingStage = (() => {
+    if (outcome === 'success' || outcome === 'noop')
+      return laterFailure ? pathOf(laterFailure, spans) : undefined;
+    if (cause) return pathOf(cause, spans);
+    if (!routed || (rejected && rejected.startMs < routed.startMs)) return 'received';
+    return `handler ${handler ?? 'none'}`;
+  })();
+
+  const chain = (list: SpanView[]) =>
+    list.map((span) => ({
+      offsetMs: root ? span.startMs - root.startMs : 0,
+      durationMs: span.durationMs,
+      depth: Math.max(0, depthOf(span) - 1),
+      name: span.name,
+      result: resultOf(span),
+      failed: span.status === 'error',
+    }));
+
+  const downstreamSpan = cause ?? laterFailure;
+  const reasonDetail = attr(rejected, ATTR.REASON_DETAIL);
+  return {
+    cid: trace.traceId,
+    startedAt: root ? new Date(root.startMs) : undefined,
+    durationMs: root?.durationMs,
+    updateType: attr(root, ATTR.UPDATE_TYPE),
+    userPseudonym: attr(root, ATTR.USER_PSEUDONYM),
+    whatUserDid: whatUserDid(root, received, trace.logs),
+    outcome,
+    reasonCode,
+    reasonDetail,
+    handler,
+    failingStage,
+    errorType,
+    errorMessage,
+    downstream: downstreamSpan ? describeDownstream(downstreamSpan, trace.logs) : undefined,
+    toldUser: toldUser(trace.traceId, reasonCode, rejected ?? root, updateSpans, trace.logs, options),
+    chain: chain(updateSpans),
+    laterSteps: chain(laterSpans),
+    nextStep: nextStepFor({
+      reasonCode,
+      outcome,
+      errorType: attr(downstreamSpan, 'error.type') ?? errorType,
+      botApiErrorCode: attr(downstreamSpan, ATTR.BOTAPI_ERROR_CODE),
+    }),
+    failed,
+  };
+}
+
+function depthFunction(spans: readonly SpanView[]): (span: SpanView) => number {
+  const byId = new Map(spans.map((span) => [span.spanId, span]));
+  return (span) => {
+    let depth = 0;
+    let parent = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+    while (parent && depth < 64) {
+      depth += 1;
+      parent = parent.parentSpanId ? byId.get(parent.parentSpanId) : undefined;
+    }
+    return depth;
+  };
+}
+
+/** `stage render › botapi editMessageText`: the span and its ancestors below the root. */
+function pathOf(span: SpanView, spans: readonly SpanView[]): string {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const names = [span.name];
+  let parent = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+  while (parent?.parentSpanId && names.length < 16) {
+    names.unshift(parent.name);
+    parent = byId.get(parent.parentSpanId);
+  }
+  return names.join(' › ');
+}
+
+function resultOf(span: SpanView): string {
+  const a = span.attributes;
+  if (a[ATTR.BOTAPI_METHOD] !== undefined) {
+    if (a[ATTR.BOTAPI_OK] === true) return 'ok';
+    const retry =
+      a[ATTR.BOTAPI_RETRY_AFTER] === undefined ? '' : ` retry_after=${a[ATTR.BOTAPI_RETRY_AFTER]}s`;
+    return `${a[ATTR.BOTAPI_ERROR_CODE] ?? 'failed'}${span.statusMessage ? ` ${span.statusMessage}` : ''}${retry}`;
+  }
+  const parts: string[] = [];
+  for (const key of [ATTR.BUTTON_ID, ATTR.SCREEN_ID, ATTR.HANDLER, ATTR.REASON_CODE, ATTR.REASON_DETAIL]) {
+    if (a[key] !== undefined) parts.push(`${key.replace('tracegram.', '')}=${a[key]}`);
+  }
+  if (span.status === 'error') parts.push(`ERROR ${a['error.type'] ?? ''}`.trim());
+  return parts.join(' ') || (span.status === 'error' ? 'ERROR' : 'ok');
+}
+
+function whatUserDid(
+  root: SpanView | undefined,
+  received: SpanView | undefined,
+  logs: readonly LogView[],
+): string {
+  const type =
+    str(root?.attributes[ATTR.UPDATE_TYPE]) ?? root?.name.replace(SPAN.UPDATE_PREFIX, '') ?? 'an update';
+  const button = str(received?.attributes[ATTR.BUTTON_ID]);
+  if (button) {
+    const screen = str(received?.attributes[ATTR.SCREEN_ID]);
+    const age = received?.attributes[ATTR.MESSAGE_AGE];
+    return `pressed ${button}${screen ? ` on ${screen}` : ''}${typeof age === 'number' && age >= 0 ? ` (message ${age} s old)` : ''}`;
+  }
+  const command = logs.find((log) => log.event?.startsWith('COMMAND_'))?.event;
+  if (command) return `sent /${command.slice('COMMAND_'.length).toLowerCase()}`;
+  const length = received?.attributes[ATTR.MESSAGE_LENGTH];
+  if (typeof length === 'number') return `sent a text of ${length} characters`;
+  if (type === 'callback_query') return 'pressed a button that could not be decoded';
+  if (type === 'message') return 'sent a message';
+  return `sent a ${type} update`;
+}
+
+function describeDownstream(span: SpanView, logs: readonly LogView[]): string {
+  const a = span.attributes;
+  const method = str(a[ATTR.BOTAPI_METHOD]);
+  if (method) {
+    const code = str(a[ATTR.BOTAPI_ERROR_CODE]) ?? 'failed';
+    const logged = logs.find((log) => log.fields.method === method && log.fields.description !== undefined);
+    const description = span.statusMessage ?? str(logged?.fields.description);
+    const retry =
+      a[ATTR.BOTAPI_RETRY_AFTER] === undefined ? '' : ` (retry after ${a[ATTR.BOTAPI_RETRY_AFTER]} s)`;
+    return `Telegram Bot API ${method} → ${code === 'network' ? 'no answer (network)' : code}${description ? `: ${description}` : ''}${retry}`;
+  }
+  const db = str(a['db.system.name']);
+  if (db) {
+    const engine = str(a[ATTR.STORE_ENGINE]) ?? db;
+    return `store (${engine}) ${span.name} → ${str(a['error.type']) ?? 'failed'}`;
+  }
+  const server = str(a['server.address']);
+  return `${span.name}${server ? ` (${server})` : ''} → ${str(a['error.type']) ?? span.statusMessage ?? 'failed'}`;
+}
+
+function toldUser(
+  cid: string,
+  reasonCode: string,
+  decision: SpanView | undefined,
+  spans: readonly SpanView[],
+  logs: readonly LogView[],
+  options: DiagnoseOptions,
+): string {
+  const entry = REASON_CODES[reasonCode as ReasonCode] as { reply: string | null } | undefined;
+  const after = decision?.startMs ?? 0;
+  const replies = spans.filter(
+    // For a success the decision is the root (its screen is the reply); otherwise what follows the decision.
+    (span) => span.startMs >= after && REPLY_METHODS.has(str(span.attributes[ATTR.BOTAPI_METHOD]) ?? ''),
+  );
+  const delivery = replies
+    .map((span) => {
+      const method = String(span.attributes[ATTR.BOTAPI_METHOD]);
+      const ok = span.attributes[ATTR.BOTAPI_OK] === true;
+      return `${method} ${ok ? '✓' : `✗ ${str(span.attributes[ATTR.BOTAPI_ERROR_CODE]) ?? 'failed'}`}`;
+    })
+    .join(', ');
+  const replyFailed = logs.some((log) => log.event === 'FAILURE_REPLY_FAILED');
+  if (!entry) return delivery ? `(no reply text known) via ${delivery}` : 'nothing: no reply was sent';
+  if (entry.reply === null) return delivery ? `the next screen, via ${delivery}` : 'the next screen';
+  const text = options.replyText?.(entry.reply, { cid });
+  const what = text ? `"${text}"` : `the ${entry.reply} reply`;
+  if (!delivery) return `${what}, but no reply call was recorded`;
+  return `${what} via ${delivery}${replyFailed ? ' (the apology did not reach the user)' : ''}`;
+}
