@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { SimulatedUser } from '../src/telegram-stand-in/index.js';
+import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
 import { ATTR, EVENT, SPAN } from '../src/telemetry/conventions.js';
 import { createPseudonymizer } from '../src/telemetry/pseudonym.js';
 import type { UpdateSummary } from '../src/telemetry/update-telemetry.js';

@@ -5,7 +5,7 @@ import {
   type BotApiStandIn,
   type SimulatedUser,
   startBotApiStandIn,
-} from '../src/telegram-stand-in/index.js';
+} from '../tools/telegram-stand-in/index.js';
 
 const TOKEN = '123456:stand-in-test';
 const ALICE = { id: 1001, first_name: 'Alice', language_code: 'en' } as const;

@@ -7,7 +7,7 @@ import {
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { type App, createApp } from '../../src/app.js';
 import { parseConfig, type RawEnv } from '../../src/config.js';
-import { type BotApiStandIn, startBotApiStandIn } from '../../src/telegram-stand-in/index.js';
+import { type BotApiStandIn, startBotApiStandIn } from '../../tools/telegram-stand-in/index.js';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../../src/telemetry/sdk.js';
 import type { UpdateSummary } from '../../src/telemetry/update-telemetry.js';
 
