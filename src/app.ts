@@ -14,14 +14,15 @@ import { createLinkSigner, type LinkSigner } from './debug/signed-link.js';
 import { traceLinks } from './debug/trace-links.js';
 import { renderTracePage } from './debug/trace-page.js';
 import { describeError } from './errors.js';
+import { Lifecycle, type Stage } from './lifecycle.js';
 import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
-import { openStore, type Store } from './store/index.js';
+import { type Store, storeToOpen } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
+import type { UpdateSummary } from './telemetry/grammy/index.js';
 import { LogRecorder } from './telemetry/log-recorder.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer } from './telemetry/pseudonym.js';
 import type { Telemetry } from './telemetry/sdk.js';
-import type { UpdateSummary } from './telemetry/update-telemetry.js';
 import { SCREEN } from './ui/registry.js';
 
 export interface AppOptions {
@@ -46,22 +47,22 @@ export interface App {
   /** Signs and checks trace-page links. */
   readonly linkSigner: LinkSigner;
   /** The HTTP server's base URL once started. */
-  httpUrl: string | undefined;
-  /** `signal` abandons a start that is still waiting for Telegram (grammY retries getMe with backoff). */
+  readonly httpUrl: string | undefined;
+  /** `signal` abandons a start that is still under way (grammY retries getMe with backoff). */
   start(signal?: AbortSignal): Promise<void>;
-  /** Idempotent enough to call after a failed start; `reason` goes on the APP_STOPPING line. */
+  /** Stops what was started, in reverse, within SHUTDOWN_TIMEOUT_MS; never throws. */
   stop(reason?: string): Promise<void>;
 }
 
+/** What the telemetry SDK keeps of the deadline for exiting cleanly once it is shut down. */
+const EXIT_MARGIN_MS = 250;
+
 /**
- * The composition root: builds every adapter from the config and hands each what it needs.
- * Nothing below this reads the environment or constructs its own dependencies.
+ * The composition root: builds every adapter from the config and hands each what it needs; the
+ * lifecycle opens and closes them (telemetry → store → bot → HTTP, the reverse on stop). Nothing below
+ * this reads the environment or constructs its own dependencies, and nothing here does I/O.
  */
-export async function createApp(
-  config: Config,
-  telemetry: Telemetry,
-  options: AppOptions = {},
-): Promise<App> {
+export function createApp(config: Config, telemetry: Telemetry, options: AppOptions = {}): App {
   const logRecorder = new LogRecorder();
   const logger = createLogger({
     level: config.logLevel,
@@ -69,12 +70,7 @@ export async function createApp(
     ...(options.logDestination ? { destination: options.logDestination } : {}),
     ...(telemetry.exportsLogs ? { otelLogger: logs.getLogger(INSTRUMENTATION_SCOPE) } : {}),
   });
-  logger.info(
-    { event: EVENT.APP_STARTING, mode: config.mode, store: config.databaseUrl ? 'postgres' : 'pglite' },
-    'starting',
-  );
-
-  const store = await openStore({
+  const store = storeToOpen({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     onMigration: (name) =>
@@ -88,21 +84,23 @@ export async function createApp(
   });
   // The highest update id whose handling ended: what shutdown confirms to Telegram.
   let lastHandledUpdateId: number | undefined;
-  const instanceRole = () => 'active';
   const bot = createBot({
     token: config.botToken,
     apiRoot: config.telegramApiRoot,
     sessions: store.sessions<SessionData>(),
-    logger,
-    metrics: telemetry.metrics,
-    pseudonymize: createPseudonymizer(config.botToken),
-    instanceRole,
-    onUpdateEnd: (summary) => {
-      lastHandledUpdateId = Math.max(lastHandledUpdateId ?? summary.updateId, summary.updateId);
-      options.onUpdateEnd?.(summary);
+    telemetry: {
+      logger,
+      metrics: telemetry.metrics,
+      pseudonymize: createPseudonymizer(config.botToken),
+      ...(options.botApiDeadlineMs ? { apiDeadlineMs: options.botApiDeadlineMs } : {}),
+      hooks: {
+        onUpdateEnd: (summary) => {
+          lastHandledUpdateId = Math.max(lastHandledUpdateId ?? summary.updateId, summary.updateId);
+          options.onUpdateEnd?.(summary);
+        },
+      },
     },
     ...(options.now ? { now: options.now } : {}),
-    ...(options.botApiDeadlineMs ? { botApiDeadlineMs: options.botApiDeadlineMs } : {}),
   });
   // grammY reports here only what escaped the error boundary (its handler itself failed): rare, never silent.
   const reportEscaped = (error: unknown, updateId: number | undefined) =>
@@ -153,45 +151,34 @@ export async function createApp(
       : {}),
   });
 
-  /** Best effort: one failing step (Telegram unreachable, say) must not skip closing the rest. */
-  const step = async (name: string, fn: () => Promise<unknown>): Promise<boolean> => {
-    try {
-      await fn();
-      return true;
-    } catch (error) {
-      logger.warn(
-        { event: EVENT.SHUTDOWN_STEP_FAILED, step: name, detail: describeError(error) },
-        'shutdown step failed',
-      );
-      return false;
-    }
-  };
-
+  // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
-  const app: App = {
-    bot,
-    http,
-    store,
-    logger,
-    traces,
-    linkSigner,
-    httpUrl: undefined,
-
-    async start(signal) {
-      // The bot is ready before the port opens, so no webhook call can arrive at a bot that cannot take it.
-      await bot.init(signal as Parameters<typeof bot.init>[0]);
-      signal?.throwIfAborted();
-      app.httpUrl = await http.listen({ port: config.port, host: '0.0.0.0' });
-      await bot.api.setMyCommands([
-        { command: 'start', description: 'Main menu' },
-        { command: 'help', description: 'Help' },
-      ]);
-      if (webhookMode) {
-        await bot.api.setWebhook(`${config.publicUrl}${WEBHOOK_PATH}`, {
-          secret_token: config.webhookSecret ?? '',
-        });
-      } else {
-        // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
+  let httpUrl: string | undefined;
+  const stages: Stage[] = [
+    {
+      // Started in main.ts before any app module loaded; stopped last, so it ships every other stage's lines.
+      name: 'telemetry',
+      stop: [
+        [
+          'flush telemetry',
+          async (deadline) => {
+            logger.info({ event: EVENT.APP_STOPPED }, 'stopped');
+            await telemetry.shutdown(deadline - Date.now() - EXIT_MARGIN_MS);
+          },
+        ],
+      ],
+    },
+    { name: 'store', start: () => store.open(), stop: [['close the store', () => store.close()]] },
+    {
+      name: 'bot',
+      async start(signal) {
+        await bot.init(signal as Parameters<typeof bot.init>[0]);
+        signal.throwIfAborted();
+        await bot.api.setMyCommands([
+          { command: 'start', description: 'Main menu' },
+          { command: 'help', description: 'Help' },
+        ]);
+        if (webhookMode) return;
         polling = bot.start({ drop_pending_updates: false }).then(
           () => true,
           (error: unknown) => {
@@ -203,30 +190,65 @@ export async function createApp(
             return false;
           },
         );
-      }
-      logger.info({ event: EVENT.APP_READY, mode: config.mode, http: app.httpUrl }, 'ready');
+      },
+      stop: [
+        [
+          'stop polling',
+          async () => {
+            if (bot.isRunning()) await bot.stop();
+          },
+        ],
+        [
+          'confirm handled updates',
+          async () => {
+            // In-flight updates finish before anything they need (store, telemetry) closes.
+            const pollingEndedWell = await polling;
+            if (!pollingEndedWell || lastHandledUpdateId === undefined) return;
+            // grammY confirms only the update in flight when stopped; the rest of its batch was handled too,
+            // and Telegram would deliver those again to the next instance. Not after a 409: the confirming
+            // call would cut off the instance that took over.
+            await bot.api.getUpdates({ offset: lastHandledUpdateId + 1, limit: 1, timeout: 0 });
+          },
+        ],
+      ],
     },
+    {
+      // The bot is ready before the port opens, so no webhook call can arrive at a bot that cannot take it.
+      name: 'HTTP',
+      async start() {
+        httpUrl = await http.listen({ port: config.port, host: '0.0.0.0' });
+        if (webhookMode) {
+          await bot.api.setWebhook(`${config.publicUrl}${WEBHOOK_PATH}`, {
+            secret_token: config.webhookSecret ?? '',
+          });
+        }
+      },
+      stop: [['close the HTTP server', () => http.close()]],
+    },
+  ];
+  const lifecycle = new Lifecycle(stages, logger);
 
-    /** Stop taking updates, let in-flight ones finish, then close the store and flush telemetry. */
+  return {
+    bot,
+    http,
+    store,
+    logger,
+    traces,
+    linkSigner,
+    get httpUrl() {
+      return httpUrl;
+    },
+    async start(signal) {
+      logger.info(
+        { event: EVENT.APP_STARTING, mode: config.mode, store: config.databaseUrl ? 'postgres' : 'pglite' },
+        'starting',
+      );
+      await lifecycle.start(signal);
+      logger.info({ event: EVENT.APP_READY, mode: config.mode, http: httpUrl }, 'ready');
+    },
     async stop(reason = 'stop requested') {
       logger.info({ event: EVENT.APP_STOPPING, reason }, 'stopping');
-      await step('stop polling', async () => {
-        if (bot.isRunning()) await bot.stop();
-      });
-      // In-flight updates finish before anything they need (store, telemetry) closes.
-      const pollingEndedWell = await polling;
-      if (pollingEndedWell && lastHandledUpdateId !== undefined) {
-        // grammY confirms only the update in flight when stopped; the rest of its batch was handled too,
-        // and Telegram would deliver those again to the next instance. Not after a 409: the confirming
-        // call would cut off the instance that took over.
-        const offset = lastHandledUpdateId + 1;
-        await step('confirm handled updates', () => bot.api.getUpdates({ offset, limit: 1, timeout: 0 }));
-      }
-      await step('close the HTTP server', () => http.close());
-      await step('close the store', () => store.close());
-      logger.info({ event: EVENT.APP_STOPPED }, 'stopped');
-      await telemetry.flush();
+      await lifecycle.stop(Date.now() + config.shutdownTimeoutMs);
     },
   };
-  return app;
 }

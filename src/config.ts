@@ -18,6 +18,7 @@ const ENV_KEYS = [
   'GRAFANA_URL',
   'DEBUG_LINK_KEY',
   'LOG_LEVEL',
+  'SHUTDOWN_TIMEOUT_MS',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
   'OTEL_SERVICE_NAME',
@@ -69,6 +70,8 @@ const schema = z
       .min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)')
       .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Below an orchestrator's kill timeout (compose stop_grace_period, Kubernetes' 30 s grace period).
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
     // The spec's default; gRPC is not bundled (the collector takes both HTTP encodings).
     OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
@@ -102,6 +105,8 @@ export interface Config {
   /** Signs trace-page links; unset: a random key per process (links then last until a restart). */
   debugLinkKey: string | undefined;
   logLevel: string;
+  /** The whole shutdown (stop taking updates, finish, close, flush telemetry) ends by this; then the process exits. */
+  shutdownTimeoutMs: number;
   telemetry: {
     serviceName: string;
     /** Unset: the embedded mode (in-process span recorder, logs on stdout only). */
@@ -138,6 +143,7 @@ export function parseConfig(raw: RawEnv): Config {
     grafanaUrl: env.GRAFANA_URL?.replace(/\/+$/, ''),
     debugLinkKey: env.DEBUG_LINK_KEY,
     logLevel: env.LOG_LEVEL,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     telemetry: {
       serviceName: env.OTEL_SERVICE_NAME,
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,

@@ -1,10 +1,10 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
 import { ATTR, EVENT, SPAN } from '../src/telemetry/conventions.js';
+import type { UpdateSummary } from '../src/telemetry/grammy/index.js';
 import { createPseudonymizer } from '../src/telemetry/pseudonym.js';
-import type { UpdateSummary } from '../src/telemetry/update-telemetry.js';
+import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
 import { freshUserId, type Harness, startHarness, TEST_TOKEN } from './support/harness.js';
 import { assertOutcome, TraceView } from './support/telemetry-assertions.js';
 

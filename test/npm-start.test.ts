@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
-import { type BotApiStandIn, startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
 import { encodeCallbackData } from '../src/ui/callback-data.js';
+import { type BotApiStandIn, startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
 import { TEST_TOKEN } from './support/harness.js';
 
 /**

@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBot, FEATURES } from '../src/bot/bot.js';
 import type { BotContext, SessionData } from '../src/bot/context.js';
 import { openStore } from '../src/store/index.js';
-import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
-import { startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
 import { ATTR, EVENT, LABEL, SPAN } from '../src/telemetry/conventions.js';
+import type { UpdateSummary } from '../src/telemetry/grammy/index.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import type { REASON_CODES } from '../src/telemetry/reason-codes.js';
-import type { UpdateSummary } from '../src/telemetry/update-telemetry.js';
 import { encodeCallbackData } from '../src/ui/callback-data.js';
+import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
+import { startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
 import { freshUserId, type Harness, startHarness, TEST_TOKEN, testTelemetry } from './support/harness.js';
 import { assertOutcome, TraceView } from './support/telemetry-assertions.js';
 
@@ -316,11 +316,12 @@ async function botWith(extra: Composer<BotContext>) {
       token: TEST_TOKEN,
       apiRoot: standIn.apiRoot,
       sessions: store.sessions<SessionData>(),
-      logger,
-      metrics: telemetry.metrics,
-      pseudonymize: () => 'u_test',
-      instanceRole: () => 'active',
-      onUpdateEnd: (s) => summaries.push(s),
+      telemetry: {
+        logger,
+        metrics: telemetry.metrics,
+        pseudonymize: () => 'u_test',
+        hooks: { onUpdateEnd: (s) => summaries.push(s) },
+      },
     },
     [extra, ...FEATURES],
   );

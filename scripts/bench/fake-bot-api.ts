@@ -26,7 +26,7 @@ interface Markup {
 
 /**
  * A minimal, fast Bot API: answers every method with success and keeps, per bot and chat, only what the
- * simulated user needs to press the next button. It replaces the stand-in (src/telegram-stand-in) in the
+ * simulated user needs to press the next button. It replaces the stand-in (tools/telegram-stand-in) in the
  * benchmark because the stand-in models Telegram faithfully (histories, faults) and costs more CPU per
  * call than the bot under test would wait on Telegram.
  */

@@ -1,10 +1,7 @@
 import { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
-import { botApiTracing } from '../telemetry/botapi-tracing.js';
-import { EVENT } from '../telemetry/conventions.js';
-import { NO_HANDLER, UpdateTelemetry, type UpdateTelemetryDeps } from '../telemetry/update-telemetry.js';
-import { apiDeadline } from './api-deadline.js';
+import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
 import { callbackGuard } from './callback-guard.js';
 import { type BotContext, initialSession, type SessionData } from './context.js';
 import { handleBotError } from './error-boundary.js';
@@ -21,14 +18,13 @@ function sessionKey(ctx: Context): string | undefined {
 
 export const LOCALES_DIR = new URL('../../locales', import.meta.url).pathname;
 
-export interface BotDeps extends UpdateTelemetryDeps {
+export interface BotDeps {
   token: string;
   apiRoot: string;
   sessions: StorageAdapter<SessionData>;
+  telemetry: TracegramTelemetryOptions;
   /** Injected clock for message-age checks. */
   now?: () => number;
-  /** How long a Bot API call may take beyond its long-poll timeout; default DEFAULT_BOTAPI_DEADLINE_MS. */
-  botApiDeadlineMs?: number;
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
@@ -47,34 +43,9 @@ export function createBot(
   features: readonly Composer<BotContext>[] = FEATURES,
 ): Bot<BotContext> {
   const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot } });
-  // Installed first, so it wraps the raw call and tracing sees the deadline's abort as a failed call.
-  bot.api.config.use(apiDeadline(deps.botApiDeadlineMs));
-  bot.api.config.use(botApiTracing(deps));
-
-  // The root span opens before anything else runs and ends after everything, errors included.
-  bot.use(async (ctx, next) => {
-    const telemetry = new UpdateTelemetry(ctx.update, deps);
-    ctx.telemetry = telemetry;
-    ctx.log = deps.logger;
-    try {
-      await telemetry.run(async () => {
-        deps.logger.info(
-          {
-            event: EVENT.UPDATE_RECEIVED,
-            update_id: ctx.update.update_id,
-            update_type: telemetry.updateType,
-          },
-          'update received',
-        );
-        await next();
-      });
-    } catch (error) {
-      telemetry.fail(error);
-      throw error;
-    } finally {
-      telemetry.end();
-    }
-  });
+  const telemetry = tracegramTelemetry<BotContext>(deps.telemetry);
+  bot.api.config.use(...telemetry.transformers);
+  bot.use(telemetry);
 
   // Telegram may deliver a chat's webhooks in parallel; one chat's updates must not race on its session.
   // Outside the error boundary, so an update's apology is sent before the chat's next update starts.

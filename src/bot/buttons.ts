@@ -1,25 +1,33 @@
-import { Composer } from 'grammy';
-import { ATTR } from '../telemetry/conventions.js';
+import { Composer, type Filter } from 'grammy';
+import { ATTR, EVENT } from '../telemetry/conventions.js';
 import type { Action } from '../ui/callback-data.js';
 import { BUTTON, type ButtonId, type HandlerName } from '../ui/registry.js';
 import type { BotContext } from './context.js';
+import type { Outcome } from './outcome.js';
+import { settle } from './screen.js';
 
-type ButtonHandler = (ctx: BotContext, action: Action) => Promise<void>;
+/** The commands the bot answers, and the event their `stage received` logs. */
+const COMMAND_EVENT = { start: EVENT.COMMAND_START, help: EVENT.COMMAND_HELP } as const;
+export type Command = keyof typeof COMMAND_EVENT;
+
+type TextContext = Filter<BotContext, 'message:text'>;
 
 /**
- * A journey's composer. Its `button` method binds a handler to a registry button and refuses (at start-up)
- * a button the registry assigns to another handler, so a button can never reach two handlers.
+ * A journey's composer. Each binding records `received` (commands and texts; the callback guard does it for
+ * buttons) and `routed` from what it binds, runs the handler, and records the outcome the handler returns,
+ * once. `button` refuses (at start-up) a button the registry assigns to another handler, so a button can
+ * never reach two handlers.
  */
 export class Feature extends Composer<BotContext> {
-  readonly name: HandlerName;
+  readonly name: HandlerName | 'fallback';
   readonly buttons = new Set<ButtonId>();
 
-  constructor(name: HandlerName) {
+  constructor(name: HandlerName | 'fallback') {
     super();
     this.name = name;
   }
 
-  button(button: ButtonId, handler: ButtonHandler): this {
+  button(button: ButtonId, handler: (ctx: BotContext, action: Action) => Promise<Outcome>): this {
     if (BUTTON[button].handler !== this.name) {
       throw new Error(`button ${button} belongs to handler ${BUTTON[button].handler}, not ${this.name}`);
     }
@@ -28,13 +36,29 @@ export class Feature extends Composer<BotContext> {
       (ctx) => ctx.action?.button === button,
       async (ctx) => {
         const action = ctx.action as Action;
-        ctx.telemetry.routed(this.name, {
-          [ATTR.BUTTON_ID]: button,
-          [ATTR.SCREEN_ID]: action.screen,
-        });
-        await handler(ctx, action);
+        ctx.telemetry.routed(this.name, { [ATTR.BUTTON_ID]: button, [ATTR.SCREEN_ID]: action.screen });
+        await settle(ctx, await handler(ctx, action));
       },
     );
+    return this;
+  }
+
+  onCommand(command: Command, handler: (ctx: BotContext) => Promise<Outcome>): this {
+    this.command(command, async (ctx) => {
+      ctx.telemetry.received(COMMAND_EVENT[command]);
+      ctx.telemetry.routed(this.name);
+      await settle(ctx, await handler(ctx));
+    });
+    return this;
+  }
+
+  /** A text message the predicate takes; its length (never its text) goes on `stage received`. */
+  text(when: (ctx: TextContext) => boolean, handler: (ctx: TextContext) => Promise<Outcome>): this {
+    this.on('message:text').filter(when, async (ctx) => {
+      ctx.telemetry.received(EVENT.MESSAGE_RECEIVED, { [ATTR.MESSAGE_LENGTH]: ctx.message.text.length });
+      ctx.telemetry.routed(this.name);
+      await settle(ctx, await handler(ctx));
+    });
     return this;
   }
 }

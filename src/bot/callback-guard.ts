@@ -2,7 +2,8 @@ import type { MiddlewareFn } from 'grammy';
 import { ATTR, EVENT } from '../telemetry/conventions.js';
 import { decodeCallbackData } from '../ui/callback-data.js';
 import type { BotContext } from './context.js';
-import { answerQuietly, rejectUpdate } from './screen.js';
+import { reject } from './outcome.js';
+import { answerQuietly, settle } from './screen.js';
 
 /** Telegram stops letting bots edit messages after 48 hours; a button older than that cannot work. */
 export const MESSAGE_MAX_AGE_SECONDS = 48 * 60 * 60;
@@ -17,20 +18,6 @@ export function callbackGuard(now: () => number = () => Date.now()): MiddlewareF
     const query = ctx.callbackQuery;
     if (!query) return next();
 
-    let answered = false;
-    ctx.api.config.use(async (prev, method, payload, signal) => {
-      if (method !== 'answerCallbackQuery') return prev(method, payload, signal);
-      answered = true;
-      const response = await prev(method, payload, signal);
-      if (response.ok) {
-        ctx.log.info(
-          { event: EVENT.ANSWER_CALLBACK_QUERY, has_text: 'text' in payload },
-          'callback answered',
-        );
-      }
-      return response;
-    });
-
     const decoded = decodeCallbackData(query.data);
     const message = query.message;
     const ageSeconds = message && message.date > 0 ? Math.floor(now() / 1000) - message.date : undefined;
@@ -41,24 +28,21 @@ export function callbackGuard(now: () => number = () => Date.now()): MiddlewareF
       [ATTR.MESSAGE_AGE]: ageSeconds ?? -1,
     });
 
-    if (!decoded.ok) return rejectUpdate(ctx, 'UNKNOWN_ACTION', decoded.detail);
+    if (!decoded.ok) return settle(ctx, reject('UNKNOWN_ACTION', decoded.detail));
     // An inaccessible message (date 0) is one Telegram no longer shows us: too old by definition.
     if (ageSeconds === undefined || ageSeconds > MESSAGE_MAX_AGE_SECONDS) {
-      return rejectUpdate(ctx, 'EXPIRED_MESSAGE', 'message older than 48 h');
+      return settle(ctx, reject('EXPIRED_MESSAGE', 'message older than 48 h'));
     }
     if (message?.message_id !== ctx.session.liveMessageId) {
-      return rejectUpdate(ctx, 'STATE_MISMATCH', 'button on a message that is not the live one');
+      return settle(ctx, reject('STATE_MISMATCH', 'button on a message that is not the live one'));
     }
     if (decoded.action.screen !== ctx.session.screen) {
-      return rejectUpdate(
-        ctx,
-        'STATE_MISMATCH',
-        `button of ${decoded.action.screen}, chat is on ${ctx.session.screen}`,
-      );
+      const detail = `button of ${decoded.action.screen}, chat is on ${ctx.session.screen}`;
+      return settle(ctx, reject('STATE_MISMATCH', detail));
     }
     ctx.action = decoded.action;
     // A throw skips the line below on purpose: the error boundary answers with the failure's own text.
     await next();
-    if (!answered) await answerQuietly(ctx);
+    if (!ctx.telemetry.callbackAnswered) await answerQuietly(ctx);
   };
 }

@@ -1,8 +1,7 @@
 import type { I18nFlavor } from '@grammyjs/i18n';
 import type { Context, SessionFlavor } from 'grammy';
 import type { Category } from '../catalogue/models.js';
-import type { Logger } from '../telemetry/logger.js';
-import type { UpdateTelemetry } from '../telemetry/update-telemetry.js';
+import type { TelemetryFlavor } from '../telemetry/grammy/index.js';
 import type { Action } from '../ui/callback-data.js';
 import type { ScreenId } from '../ui/registry.js';
 
@@ -28,12 +27,9 @@ export function initialSession(): SessionData {
   };
 }
 
-export interface TelemetryFlavor {
-  /** This update's telemetry: root span, stages, outcome. */
-  telemetry: UpdateTelemetry;
-  log: Logger;
+export interface ActionFlavor {
   /** The decoded button, set for callback queries whose data is valid and current. */
   action?: Action;
 }
 
-export type BotContext = Context & SessionFlavor<SessionData> & I18nFlavor & TelemetryFlavor;
+export type BotContext = Context & SessionFlavor<SessionData> & I18nFlavor & TelemetryFlavor & ActionFlavor;

@@ -2,6 +2,7 @@ import { GrammyError } from 'grammy';
 import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
 import type { ScreenId } from '../ui/registry.js';
 import type { BotContext } from './context.js';
+import type { Outcome } from './outcome.js';
 import { VIEWS } from './views.js';
 
 /**
@@ -53,17 +54,13 @@ export function reasonReply(ctx: BotContext, code: ReasonCode): string | undefin
 }
 
 /**
- * Rejects the update with a reason code and tells the user why: a callback gets its answer (a toast),
- * a message gets a reply. `text` overrides the reason's default wording with a more specific one.
+ * Records a returned outcome, once, and on a rejection tells the user why: a callback gets its answer
+ * (a toast), a message gets a reply.
  */
-export async function rejectUpdate(
-  ctx: BotContext,
-  code: ReasonCode,
-  detail: string,
-  text?: string,
-): Promise<void> {
-  ctx.telemetry.reject(code, detail);
-  const reply = text ?? reasonReply(ctx, code);
+export async function settle(ctx: BotContext, outcome: Outcome): Promise<void> {
+  if (outcome.code === 'SUCCESS') return ctx.telemetry.accept();
+  ctx.telemetry.reject(outcome.code, outcome.detail);
+  const reply = outcome.reply ?? reasonReply(ctx, outcome.code);
   if (ctx.callbackQuery) await answerQuietly(ctx, reply);
   else if (reply) await ctx.reply(reply);
 }

@@ -1,5 +1,6 @@
 import type { StorageAdapter } from 'grammy';
-import type { Db, OwnedDb } from './db.js';
+import { StoreError } from '../errors.js';
+import type { Db, OwnedDb, StoreEngine } from './db.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { createPgDb } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
@@ -29,8 +30,53 @@ export interface OpenStoreOptions {
   onMigration?: (name: string) => void;
 }
 
+/** A store wired now and opened later (the lifecycle's store step); `close` is safe before `open`. */
+export interface StoreToOpen extends Store {
+  /** Opens the database and brings its schema up to date; throws StoreError if either fails. */
+  open(): Promise<void>;
+}
+
+/**
+ * Wires a store without touching the database, so the composition root can hand `db` and `sessions()` to
+ * the bot before start-up: until `open()` (and after `close()`) every query fails as a closed store's does.
+ */
+export function storeToOpen(options: OpenStoreOptions): StoreToOpen {
+  const engine: StoreEngine = options.databaseUrl ? 'pg' : 'pglite';
+  let opened: OwnedDb | undefined;
+  const current = (): OwnedDb => {
+    if (!opened) throw new StoreError('store: not open (closed)', { detail: 'closed' });
+    return opened;
+  };
+  const db: Db = {
+    engine,
+    query: async (sql, params, meta) => current().query(sql, params, meta),
+    exec: async (sql, meta) => current().exec(sql, meta),
+    transaction: async (fn) => current().transaction(fn),
+  };
+  return {
+    kind: engine === 'pg' ? 'postgres' : 'pglite',
+    db,
+    sessions: <T>() => sessionStorage<T>(db),
+    async ping() {
+      await db.query('SELECT 1', [], { operation: 'SELECT' });
+    },
+    async open() {
+      opened = await openDb(options);
+    },
+    async close() {
+      await opened?.close();
+    },
+  };
+}
+
 /** Opens the database and brings its schema up to date; throws StoreError if either fails. */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const store = storeToOpen(options);
+  await store.open();
+  return store;
+}
+
+async function openDb(options: OpenStoreOptions): Promise<OwnedDb> {
   const migrations = await loadMigrations();
   const db: OwnedDb = options.databaseUrl
     ? createPgDb({
@@ -46,14 +92,5 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     await db.close().catch(() => undefined);
     throw error;
   }
-
-  return {
-    kind: db.engine === 'pg' ? 'postgres' : 'pglite',
-    db,
-    sessions: <T>() => sessionStorage<T>(db),
-    async ping() {
-      await db.query('SELECT 1', [], { operation: 'SELECT' });
-    },
-    close: () => db.close(),
-  };
+  return db;
 }

@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { type QueryResult as PgQueryResult, Pool, type PoolClient } from 'pg';
+import { driverFailure } from '../error-classifier.js';
 import type { OwnedDb, Queryable } from './db.js';
-import { describeFailure } from './failure.js';
 import { type DbTarget, type Driver, runTraced, traced } from './traced.js';
 
 /**
@@ -112,7 +112,7 @@ function rowsOf(result: PgQueryResult): { rows: unknown[]; rowCount: number } {
 }
 
 function warnConnectionLost(error: Error): void {
-  diag.warn(`store: PostgreSQL connection lost (${describeFailure(error).type})`);
+  diag.warn(`store: PostgreSQL connection lost (${driverFailure(error).type})`);
 }
 
 /** Span attributes from the URL's host, port and database; user, password and options stay out. */

@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { driverFailure } from '../error-classifier.js';
 import { StoreError } from '../errors.js';
 import type { OwnedDb } from './db.js';
-import { describeFailure } from './failure.js';
 import { type DbTarget, type Driver, storeErrorFrom, traced } from './traced.js';
 
 /** PGlite's in-memory filesystem; anything else is a directory on disk. */
@@ -23,7 +23,7 @@ export async function openPgliteDb(dataDir: string): Promise<OwnedDb> {
     pglite = await PGlite.create(location, { database: PGLITE_DATABASE });
   } catch (error) {
     // A filesystem or WASM start-up error: no query ran, so the cause holds no parameters.
-    const { type } = describeFailure(error);
+    const { type } = driverFailure(error);
     throw new StoreError(`store: cannot open PGlite at ${location} (${type})`, {
       cause: error,
       detail: type,

@@ -9,11 +9,11 @@ import {
   ATTR_SERVER_PORT,
   DB_SYSTEM_NAME_VALUE_POSTGRESQL,
 } from '@opentelemetry/semantic-conventions';
+import { driverFailure } from '../error-classifier.js';
 import { StoreError } from '../errors.js';
 import { ATTR } from '../telemetry/conventions.js';
 import { inSpan, SpanKind } from '../telemetry/tracer.js';
 import type { Queryable, QueryMeta, QueryResult, StoreEngine } from './db.js';
-import { describeFailure } from './failure.js';
 
 /** Where queries go, as far as spans may say: never the connection string or credentials. */
 export interface DbTarget {
@@ -56,7 +56,7 @@ export function runTraced<T>(target: DbTarget, meta: QueryMeta, call: () => Prom
       try {
         return await call();
       } catch (error) {
-        const sqlState = describeFailure(error).sqlState;
+        const sqlState = driverFailure(error).sqlState;
         if (sqlState !== undefined) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, sqlState);
         throw storeErrorFrom(name, error);
       }
@@ -66,7 +66,7 @@ export function runTraced<T>(target: DbTarget, meta: QueryMeta, call: () => Prom
 
 /** `store: SELECT sessions failed (ECONNREFUSED)`; `detail` is the failure class alone. */
 export function storeErrorFrom(what: string, error: unknown): StoreError {
-  const { type } = describeFailure(error);
+  const { type } = driverFailure(error);
   return new StoreError(`store: ${what} failed (${type})`, { detail: type });
 }
 

@@ -4,57 +4,32 @@
  * so a rename breaks the build rather than a graph.
  */
 
+import { PLUGIN_ATTR, PLUGIN_EVENT, PLUGIN_SPAN } from './grammy/conventions.js';
+
+export {
+  BOTAPI_NETWORK_ERROR_CODE,
+  BOTAPI_OK_CODE,
+  MESSAGING_SYSTEM_TELEGRAM,
+  SEMCONV,
+} from './grammy/conventions.js';
+
 export const INSTRUMENTATION_SCOPE = 'tracegram';
 
-/** Span names. The root span of an update is `SPAN_UPDATE_PREFIX + update type`, e.g. `update callback_query`. */
-export const SPAN = {
-  UPDATE_PREFIX: 'update ',
-  RECEIVED: 'stage received',
-  ROUTED: 'stage routed',
-  ACCEPTED: 'stage accepted',
-  REJECTED: 'stage rejected',
-  RENDER: 'stage render',
-  /** Bot API calls: `botapi sendMessage`. */
-  BOTAPI_PREFIX: 'botapi ',
-  /** Store queries follow the database semconv: `{db.operation.name} {db.collection.name}`. */
-} as const;
+/** Span names: the plugin's, plus store queries, which follow the database semconv
+ * (`{db.operation.name} {db.collection.name}`). */
+export const SPAN = PLUGIN_SPAN;
 
 /** Our own span attribute keys; standard ones come from @opentelemetry/semantic-conventions. */
 export const ATTR = {
-  UPDATE_TYPE: 'tracegram.update.type',
-  USER_PSEUDONYM: 'tracegram.user.pseudonym',
-  CHAT_TYPE: 'tracegram.chat.type',
-  INSTANCE_ROLE: 'tracegram.instance.role',
-  SCREEN_ID: 'tracegram.screen_id',
+  ...PLUGIN_ATTR,
   BUTTON_ID: 'tracegram.button_id',
-  HANDLER: 'tracegram.handler',
-  OUTCOME: 'tracegram.outcome',
-  REASON_CODE: 'tracegram.reason_code',
-  /** A short, fixed explanation of a rejection (never user input). */
-  REASON_DETAIL: 'tracegram.reason_detail',
-  SILENT: 'tracegram.silent',
-  /** How many accept/reject decisions a handler made, set only when more than one (a bug). */
-  DECISIONS: 'tracegram.decisions',
   /** Seconds since the pressed message was sent (-1: unknown). */
   MESSAGE_AGE: 'tracegram.message.age_s',
   /** Length of a text the user sent; the text itself never enters telemetry. */
   MESSAGE_LENGTH: 'tracegram.message.length',
   /** Which engine served a store query: `pg` or `pglite` (both report db.system.name=postgresql). */
   STORE_ENGINE: 'tracegram.store.engine',
-  BOTAPI_METHOD: 'tracegram.botapi.method',
-  BOTAPI_OK: 'tracegram.botapi.ok',
-  BOTAPI_ERROR_CODE: 'tracegram.botapi.error_code',
-  BOTAPI_RETRY_AFTER: 'tracegram.botapi.retry_after',
 } as const;
-
-/** Incubating semantic-convention keys, copied here as the semconv package advises; stable ones are imported. */
-export const SEMCONV = {
-  MESSAGING_SYSTEM: 'messaging.system',
-  MESSAGING_OPERATION_TYPE: 'messaging.operation.type',
-  MESSAGING_MESSAGE_ID: 'messaging.message.id',
-} as const;
-
-export const MESSAGING_SYSTEM_TELEGRAM = 'telegram';
 
 /**
  * Metric instruments. The Prometheus name (what dashboards and alerts query) is derived by the OTLP →
@@ -109,33 +84,15 @@ export const METRIC_LABELS: Record<keyof typeof METRIC, readonly string[]> = {
   TELEMETRY_EXPORT_FAILURES: [LABEL.SIGNAL],
 };
 
-/** `error_code` label value for a Bot API call that succeeded, and for one that never got an HTTP answer. */
-export const BOTAPI_OK_CODE = '0';
-export const BOTAPI_NETWORK_ERROR_CODE = 'network';
-
 /** Log event names: one vocabulary that follows the user's journey. Every log line has an `event`. */
 export const EVENT = {
-  UPDATE_RECEIVED: 'UPDATE_RECEIVED',
+  ...PLUGIN_EVENT,
   COMMAND_START: 'COMMAND_START',
   COMMAND_HELP: 'COMMAND_HELP',
   MESSAGE_RECEIVED: 'MESSAGE_RECEIVED',
   CALLBACK_RECEIVED: 'CALLBACK_RECEIVED',
-  CALLBACK_ROUTED: 'CALLBACK_ROUTED',
-  MESSAGE_ROUTED: 'MESSAGE_ROUTED',
-  CALLBACK_ACCEPTED: 'CALLBACK_ACCEPTED',
-  CALLBACK_REJECTED: 'CALLBACK_REJECTED',
-  MESSAGE_ACCEPTED: 'MESSAGE_ACCEPTED',
-  MESSAGE_REJECTED: 'MESSAGE_REJECTED',
-  UI_RENDER: 'UI_RENDER',
-  ANSWER_CALLBACK_QUERY: 'ANSWER_CALLBACK_QUERY',
-  BOTAPI_ERROR: 'BOTAPI_ERROR',
-  DISPATCH_OK: 'DISPATCH_OK',
-  DISPATCH_FAIL: 'DISPATCH_FAIL',
   FAILURE_REPLY_FAILED: 'FAILURE_REPLY_FAILED',
-  SILENT_UPDATE: 'SILENT_UPDATE',
-  DUPLICATE_OUTCOME: 'DUPLICATE_OUTCOME',
   HTTP_ERROR: 'HTTP_ERROR',
-  STORE_ERROR: 'STORE_ERROR',
   WEBHOOK_REJECTED: 'WEBHOOK_REJECTED',
   MALFORMED_UPDATE: 'MALFORMED_UPDATE',
   /** A trace-page link that is unsigned, forged or expired (403). */
@@ -147,6 +104,8 @@ export const EVENT = {
   POLLING_STOPPED: 'POLLING_STOPPED',
   APP_STOPPING: 'APP_STOPPING',
   SHUTDOWN_STEP_FAILED: 'SHUTDOWN_STEP_FAILED',
+  SHUTDOWN_FORCED: 'SHUTDOWN_FORCED',
+  APP_CRASHED: 'APP_CRASHED',
   APP_STOPPED: 'APP_STOPPED',
   CONFIG_INVALID: 'CONFIG_INVALID',
   MIGRATION_APPLIED: 'MIGRATION_APPLIED',

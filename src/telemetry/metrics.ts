@@ -42,8 +42,11 @@ export class BotMetrics {
   readonly #botApiDuration;
   readonly #screenViews;
   readonly #exportFailures;
+  /** This instance's role, given once at SDK start: the gauge reports it and root spans carry it. */
+  readonly instanceRole: () => string;
 
   constructor(meter: Meter, instanceRole: () => string) {
+    this.instanceRole = instanceRole;
     this.#updates = meter.createCounter(METRIC.UPDATES.name, {
       description: 'Telegram updates handled, by type, handler, outcome and reason code',
     });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { context, DiagLogLevel, diag, logs, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -67,8 +68,15 @@ export interface Telemetry {
   /** True when log lines should also become OTel log records. */
   readonly exportsLogs: boolean;
   flush(): Promise<void>;
-  shutdown(): Promise<void>;
+  /**
+   * Flushes and stops every provider, giving up after `timeoutMs` (a collector that accepts and never
+   * answers would otherwise hold shutdown for the exporters' own timeouts and retries).
+   */
+  shutdown(timeoutMs?: number): Promise<void>;
 }
+
+/** The shutdown bound when the caller gives none; the exporters' own default timeout is 10 s. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3_000;
 
 /**
  * Starts the OpenTelemetry SDK: registers global tracer, meter and logger providers, the async-hooks
@@ -174,10 +182,13 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     metrics: botMetrics,
     exportsLogs: logProcessors.length > 0,
     flush,
-    async shutdown() {
-      // Logs last: the other providers may still log while they flush.
-      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
-      await loggerProvider.shutdown().catch(() => {});
+    async shutdown(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) {
+      const done = (async () => {
+        // Logs last: the other providers may still log while they flush.
+        await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+        await loggerProvider.shutdown().catch(() => {});
+      })();
+      await Promise.race([done, sleep(Math.max(0, timeoutMs), undefined, { ref: false })]);
     },
   };
 }

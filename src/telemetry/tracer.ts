@@ -1,22 +1,23 @@
 import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import { classifyError } from '../error-classifier.js';
 import { INSTRUMENTATION_SCOPE } from './conventions.js';
 
 /** The one tracer of the app; the API returns a proxy, so importing this before the SDK starts is safe. */
 export const tracer = trace.getTracer(INSTRUMENTATION_SCOPE);
 
-/** Marks a span as a real failure: status ERROR, `error.type`, and the exception event. */
+/** Marks a span as a real failure: status ERROR, `error.type` (the classifier's unless given), the exception. */
 export function recordFailure(span: Span, error: unknown, errorType?: string): void {
   const err = error instanceof Error ? error : new Error(String(error));
   span.recordException(err);
-  span.setAttribute(ATTR_ERROR_TYPE, errorType ?? err.name ?? 'Error');
+  span.setAttribute(ATTR_ERROR_TYPE, errorType ?? classifyError(error).errorType);
   span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
 }
 
 export interface InSpanOptions {
   kind?: SpanKind;
   attributes?: Attributes;
-  /** `error.type` to set when `fn` throws; defaults to the error's name. */
+  /** `error.type` to set when `fn` throws; defaults to the classifier's. */
   errorType?: (error: unknown) => string | undefined;
 }
 

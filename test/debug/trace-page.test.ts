@@ -2,10 +2,10 @@ import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLinkSigner } from '../../src/debug/signed-link.js';
 import { traceLinks } from '../../src/debug/trace-links.js';
-import type { SimulatedUser } from '../../src/telegram-stand-in/index.js';
 import { EVENT } from '../../src/telemetry/conventions.js';
 import { GRAFANA_DATASOURCE } from '../../src/telemetry/grafana.js';
 import { createPseudonymizer } from '../../src/telemetry/pseudonym.js';
+import type { SimulatedUser } from '../../tools/telegram-stand-in/index.js';
 import { freshUserId, type Harness, startHarness, TEST_TOKEN } from '../support/harness.js';
 
 const CID = '4bf92f3577b34da6a3ce929d0e0e4736';

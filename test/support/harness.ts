@@ -7,9 +7,9 @@ import {
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { type App, createApp } from '../../src/app.js';
 import { parseConfig, type RawEnv } from '../../src/config.js';
-import { type BotApiStandIn, startBotApiStandIn } from '../../tools/telegram-stand-in/index.js';
+import type { UpdateSummary } from '../../src/telemetry/grammy/index.js';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../../src/telemetry/sdk.js';
-import type { UpdateSummary } from '../../src/telemetry/update-telemetry.js';
+import { type BotApiStandIn, startBotApiStandIn } from '../../tools/telegram-stand-in/index.js';
 
 export const TEST_TOKEN = '123456789:AAH-test_token_value_that_must_never_leak';
 /** CI uses the database `test`; parallel checkouts on one machine may each name their own. */
@@ -103,7 +103,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const lines: string[] = [];
   const outcomes: UpdateSummary[] = [];
   const waiters: Array<() => void> = [];
-  const app = await createApp(config, otel.telemetry, {
+  // One SDK serves every harness of a test file: an app's stop flushes it instead of shutting it down.
+  const telemetry = { ...otel.telemetry, shutdown: () => otel.telemetry.flush() };
+  const app = createApp(config, telemetry, {
     logDestination: { write: (line: string) => void lines.push(line) },
     onUpdateEnd: (summary) => {
       outcomes.push(summary);

@@ -1,22 +1,23 @@
 import { defaultOptions, findModel, isCategory, validOptions } from '../../catalogue/models.js';
 import { Feature } from '../buttons.js';
-import { rejectUpdate, showScreen } from '../screen.js';
+import { reject, success } from '../outcome.js';
+import { showScreen } from '../screen.js';
 
 /** Category → models with prices → a model's card. */
 export const catalogue = new Feature('catalogue');
 
 catalogue.button('CATEGORY', async (ctx, action) => {
   const category = action.args.category;
-  if (!isCategory(category)) return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown category');
+  if (!isCategory(category)) return reject('UNKNOWN_ACTION', 'unknown category');
   ctx.session.category = category;
   await showScreen(ctx, action.target, 'edit');
-  ctx.telemetry.accept();
+  return success;
 });
 
 catalogue.button('MODEL', async (ctx, action) => {
   const model = findModel(action.args.model);
   if (!model || model.category !== ctx.session.category) {
-    return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown model for this category');
+    return reject('UNKNOWN_ACTION', 'unknown model for this category');
   }
   if (ctx.session.model !== model.id) {
     // A draft belongs to one model: another model has other options and another prompt limit.
@@ -25,13 +26,13 @@ catalogue.button('MODEL', async (ctx, action) => {
     ctx.session.prompt = undefined;
   }
   await showScreen(ctx, action.target, 'edit');
-  ctx.telemetry.accept();
+  return success;
 });
 
 catalogue.button('OPEN_PARAMS', async (ctx, action) => {
   const model = findModel(ctx.session.model);
-  if (!model) return rejectUpdate(ctx, 'STATE_MISMATCH', 'no model chosen');
+  if (!model) return reject('STATE_MISMATCH', 'no model chosen');
   ctx.session.options = { ...defaultOptions(model), ...validOptions(model, ctx.session.options) };
   await showScreen(ctx, action.target, 'edit');
-  ctx.telemetry.accept();
+  return success;
 });

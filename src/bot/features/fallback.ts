@@ -1,29 +1,33 @@
 import { Composer } from 'grammy';
 import { EVENT } from '../../telemetry/conventions.js';
 import type { BotContext } from '../context.js';
-import { rejectUpdate } from '../screen.js';
+import { noop, reject } from '../outcome.js';
+import { settle } from '../screen.js';
+
+/** The `handler` of updates no journey took. */
+export const FALLBACK_HANDLER = 'fallback';
 
 /**
  * The last composer: whatever no journey took still ends with an outcome and, where a person wrote to us,
  * a hint. Button presses never get here unhandled: the registry test proves each reaches its feature.
  */
-/** The `handler` of updates no journey took. */
-export const FALLBACK_HANDLER = 'fallback';
-
 export const fallback = new Composer<BotContext>();
 
 fallback.on('message', async (ctx) => {
   ctx.telemetry.received(EVENT.MESSAGE_RECEIVED);
   ctx.telemetry.routed(FALLBACK_HANDLER);
-  if (ctx.message.text?.startsWith('/')) {
-    return rejectUpdate(ctx, 'UNKNOWN_ACTION', 'unknown command', ctx.t('unknown-command'));
-  }
-  await rejectUpdate(ctx, 'NOOP', 'message outside a form', ctx.t('text-outside-form'));
+  await settle(
+    ctx,
+    ctx.message.text?.startsWith('/')
+      ? reject('UNKNOWN_ACTION', 'unknown command', ctx.t('unknown-command'))
+      : noop('message outside a form', ctx.t('text-outside-form')),
+  );
 });
 
 fallback.drop(
   (ctx) => ctx.callbackQuery !== undefined,
   (ctx) => {
+    // Nobody wrote to us (an edit, a member change): recorded, not answered.
     ctx.telemetry.routed(FALLBACK_HANDLER);
     ctx.telemetry.reject('NOOP', `update type not handled: ${ctx.telemetry.updateType}`);
   },

@@ -1,26 +1,27 @@
 import { defaultOptions, findModel } from '../../catalogue/models.js';
 import { Feature } from '../buttons.js';
 import type { SessionData } from '../context.js';
-import { rejectUpdate, showScreen } from '../screen.js';
+import { noop, success } from '../outcome.js';
+import { showScreen } from '../screen.js';
 
 /** Back and Cancel on every screen; where they lead comes from the registry's transitions. */
 export const navigation = new Feature('navigation');
 
 navigation.button('BACK', async (ctx, action) => {
   await showScreen(ctx, action.target, 'edit');
-  ctx.telemetry.accept();
+  return success;
 });
 
 navigation.button('CANCEL', async (ctx, action) => {
   // On the form, Cancel's job is to throw away a draft; with none, there is nothing to do.
   if (action.screen === 'PARAMS_FORM' && !hasDraft(ctx.session)) {
-    return rejectUpdate(ctx, 'NOOP', 'cancel on an empty form', ctx.t('nothing-to-cancel'));
+    return noop('cancel on an empty form', ctx.t('nothing-to-cancel'));
   }
   ctx.session.prompt = undefined;
   ctx.session.options = {};
   ctx.session.model = undefined;
   await showScreen(ctx, action.target, 'edit');
-  ctx.telemetry.accept();
+  return success;
 });
 
 /** A draft is anything the user typed or changed; a form showing only defaults has nothing to cancel. */

@@ -1,8 +1,8 @@
 import { checkPrompt, findModel, isValidOption, type Model, validOptions } from '../../catalogue/models.js';
-import { ATTR, EVENT } from '../../telemetry/conventions.js';
 import { Feature } from '../buttons.js';
 import type { BotContext } from '../context.js';
-import { rejectUpdate, showScreen } from '../screen.js';
+import { noop, reject, success } from '../outcome.js';
+import { showScreen } from '../screen.js';
 
 /** The parameters form: the prompt arrives as a text message, options as buttons, each checked per model. */
 export const params = new Feature('params');
@@ -11,54 +11,45 @@ params.button('OPTION', async (ctx, action) => {
   const model = findModel(ctx.session.model);
   const { param = '', value = '' } = action.args;
   if (!model || !isValidOption(model, param, value)) {
-    return rejectUpdate(ctx, 'VALIDATION_FAILED', 'option not offered by this model');
+    return reject('VALIDATION_FAILED', 'option not offered by this model');
   }
   if (ctx.session.options[param] === value) {
-    return rejectUpdate(ctx, 'NOOP', 'option already selected', ctx.t('option-unchanged'));
+    return noop('option already selected', ctx.t('option-unchanged'));
   }
   ctx.session.options[param] = value;
   await showScreen(ctx, action.target, 'edit');
-  ctx.telemetry.accept();
+  return success;
 });
 
 params.button('PARAMS_DONE', async (ctx, action) => {
   const model = findModel(ctx.session.model);
-  if (!model) return rejectUpdate(ctx, 'STATE_MISMATCH', 'no model chosen');
+  if (!model) return reject('STATE_MISMATCH', 'no model chosen');
   if (ctx.session.prompt === undefined) {
-    return rejectUpdate(ctx, 'VALIDATION_FAILED', 'prompt missing', ctx.t('prompt-required'));
+    return reject('VALIDATION_FAILED', 'prompt missing', ctx.t('prompt-required'));
   }
   // The whole draft is checked again here: CONFIRM is what the next step will charge for.
   const prompt = checkPrompt(model, ctx.session.prompt);
-  if (!prompt.ok)
-    return rejectUpdate(ctx, 'VALIDATION_FAILED', prompt.detail, promptProblem(ctx, model, prompt.detail));
+  if (!prompt.ok) return reject('VALIDATION_FAILED', prompt.detail, promptProblem(ctx, model, prompt.detail));
   if (Object.keys(validOptions(model, ctx.session.options)).length !== model.options.length) {
-    return rejectUpdate(ctx, 'VALIDATION_FAILED', 'options do not fit this model');
+    return reject('VALIDATION_FAILED', 'options do not fit this model');
   }
   await showScreen(ctx, action.target, 'edit');
-  ctx.telemetry.accept();
+  return success;
 });
 
-params
-  .on('message:text')
-  .filter((ctx) => ctx.session.screen === 'PARAMS_FORM' && !ctx.message.text.startsWith('/'))
-  .use(async (ctx) => {
-    ctx.telemetry.received(EVENT.MESSAGE_RECEIVED, { [ATTR.MESSAGE_LENGTH]: ctx.message.text.length });
-    ctx.telemetry.routed('params');
+params.text(
+  (ctx) => ctx.session.screen === 'PARAMS_FORM' && !ctx.message.text.startsWith('/'),
+  async (ctx) => {
     const model = findModel(ctx.session.model);
-    if (!model) return rejectUpdate(ctx, 'STATE_MISMATCH', 'no model chosen');
+    if (!model) return reject('STATE_MISMATCH', 'no model chosen');
     const checked = checkPrompt(model, ctx.message.text);
     if (!checked.ok)
-      return rejectUpdate(
-        ctx,
-        'VALIDATION_FAILED',
-        checked.detail,
-        promptProblem(ctx, model, checked.detail),
-      );
-
+      return reject('VALIDATION_FAILED', checked.detail, promptProblem(ctx, model, checked.detail));
     ctx.session.prompt = checked.prompt;
     await showScreen(ctx, 'PARAMS_FORM', 'send');
-    ctx.telemetry.accept();
-  });
+    return success;
+  },
+);
 
 function promptProblem(ctx: BotContext, model: Model, detail: 'prompt empty' | 'prompt too long'): string {
   return detail === 'prompt empty'

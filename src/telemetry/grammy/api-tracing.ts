@@ -1,10 +1,16 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { Transformer } from 'grammy';
-import { ATTR, BOTAPI_NETWORK_ERROR_CODE, BOTAPI_OK_CODE, EVENT, SPAN } from './conventions.js';
-import type { Logger } from './logger.js';
-import type { BotMetrics } from './metrics.js';
-import { recordFailure, tracer } from './tracer.js';
+import type { Logger } from '../logger.js';
+import type { BotMetrics } from '../metrics.js';
+import { recordFailure, tracer } from '../tracer.js';
+import {
+  PLUGIN_ATTR as ATTR,
+  BOTAPI_NETWORK_ERROR_CODE,
+  BOTAPI_OK_CODE,
+  PLUGIN_EVENT as EVENT,
+  PLUGIN_SPAN as SPAN,
+} from './conventions.js';
 
 /**
  * Long polling is a loop of waits, not work: it gets no span (every idle minute would be a trace), but its
@@ -19,7 +25,7 @@ const UNTRACED_METHODS = new Set(['getUpdates']);
  * payloads before grammY turns them into a GrammyError, and network failures as thrown HttpErrors (grammY
  * redacts the token from those messages). Nothing here records the URL, the token or the payload.
  */
-export function botApiTracing(deps: { metrics: BotMetrics; logger: Logger }): Transformer {
+export function apiTracing(deps: { metrics: BotMetrics; logger: Logger }): Transformer {
   return async (prev, method, payload, signal) => {
     const span = UNTRACED_METHODS.has(method)
       ? undefined

@@ -1,0 +1,80 @@
+import type { Context, MiddlewareFn, MiddlewareObj, Transformer } from 'grammy';
+import { safely } from '../safely.js';
+import { apiDeadline } from './api-deadline.js';
+import { apiTracing } from './api-tracing.js';
+import { PLUGIN_EVENT as EVENT } from './conventions.js';
+import type { TelemetryFlavor, TracegramTelemetryOptions } from './types.js';
+import { UpdateTelemetry } from './update-telemetry.js';
+
+export type { TelemetryFlavor, TelemetryHooks, TracegramTelemetryOptions, UpdateSummary } from './types.js';
+export { NO_HANDLER, UpdateTelemetry } from './update-telemetry.js';
+
+export interface TracegramTelemetry<C extends Context & TelemetryFlavor> extends MiddlewareObj<C> {
+  /** Install once on `bot.api.config`: the call deadline first (tracing sees its abort as a failed call), then tracing. */
+  readonly transformers: readonly Transformer[];
+}
+
+/**
+ * Tracegram's bot-side telemetry as one grammY plugin, in the shape of grammY's own plugins and of the
+ * opentelemetry-js-contrib instrumentations:
+ *
+ * ```ts
+ * const telemetry = tracegramTelemetry<MyContext>(options);
+ * bot.api.config.use(...telemetry.transformers);
+ * bot.use(telemetry);
+ * ```
+ *
+ * The middleware opens each update's root span before anything else runs, makes it active for everything
+ * after it, and ends it after everything, errors included; the transformers make each Bot API call a
+ * CLIENT span with a deadline. Nothing here throws into the bot: faults go to the OTel diag logger.
+ */
+export function tracegramTelemetry<C extends Context & TelemetryFlavor>(
+  options: TracegramTelemetryOptions,
+): TracegramTelemetry<C> {
+  const transformers = [apiDeadline(options.apiDeadlineMs), apiTracing(options)];
+  const middleware: MiddlewareFn<C> = async (ctx, next) => {
+    const telemetry = new UpdateTelemetry(ctx.update, options);
+    ctx.telemetry = telemetry;
+    ctx.log = options.logger;
+    if (ctx.callbackQuery) ctx.api.config.use(answerTracking(ctx));
+    try {
+      await telemetry.run(async () => {
+        safely('logging the update', () =>
+          options.logger.info(
+            {
+              event: EVENT.UPDATE_RECEIVED,
+              update_id: telemetry.updateId,
+              update_type: telemetry.updateType,
+            },
+            'update received',
+          ),
+        );
+        await next();
+      });
+    } catch (error) {
+      telemetry.fail(error);
+      throw error;
+    } finally {
+      telemetry.end();
+    }
+  };
+  return { transformers, middleware: () => middleware };
+}
+
+/** Notes (and logs) that this update's callback query was answered, so the bot can answer the rest. */
+function answerTracking(ctx: TelemetryFlavor): Transformer {
+  return async (prev, method, payload, signal) => {
+    if (method !== 'answerCallbackQuery') return prev(method, payload, signal);
+    ctx.telemetry.callbackAnswered = true;
+    const response = await prev(method, payload, signal);
+    if (response.ok) {
+      safely('logging the answer', () =>
+        ctx.log.info(
+          { event: EVENT.ANSWER_CALLBACK_QUERY, has_text: 'text' in payload },
+          'callback answered',
+        ),
+      );
+    }
+    return response;
+  };
+}
