@@ -1,13 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import packageJson from '../package.json' with { type: 'json' };
 import { encodeCallbackData } from '../src/ui/callback-data.js';
 import { type BotApiStandIn, startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
+import { startBot } from './support/bot-process.js';
 import { TEST_TOKEN } from './support/harness.js';
 
 /**
@@ -39,24 +39,6 @@ async function startOtlpReceiver(): Promise<OtlpReceiver> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, bodies, raw, server };
-}
-
-/** `npm start`'s own command, run directly so that a SIGTERM reaches the bot rather than npm. */
-function startBot(standIn: BotApiStandIn, dataDir: string, env: Record<string, string> = {}): ChildProcess {
-  const [command, ...args] = packageJson.scripts.start.split(' ') as [string, ...string[]];
-  return spawn(command, args, {
-    cwd: new URL('..', import.meta.url).pathname,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      BOT_TOKEN: TEST_TOKEN,
-      TELEGRAM_API_ROOT: standIn.apiRoot,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
 }
 
 interface OtlpSpan {

@@ -1,0 +1,12 @@
+import { expect, test } from 'vitest';
+import { Feature } from '../src/bot/buttons.js';
+import { success } from '../src/bot/outcome.js';
+
+test('a feature handler must return its outcome: one that returns nothing does not compile', () => {
+  const feature = new Feature('menu');
+  // `npm run typecheck` fails if this line compiles (the directive is then unused).
+  // @ts-expect-error a handler that forgets its outcome
+  feature.button('HELP', async () => {});
+  feature.button('BALANCE', async () => success);
+  expect(feature.buttons).toEqual(new Set(['HELP', 'BALANCE']));
+});
