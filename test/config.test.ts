@@ -17,6 +17,7 @@ describe('configuration', () => {
       adminIds: [],
       grafanaUrl: undefined,
       logLevel: 'info',
+      shutdownTimeoutMs: 5000,
       telemetry: { serviceName: 'tracegram', otlpEndpoint: undefined, otlpProtocol: 'http/protobuf' },
     });
   });
@@ -34,6 +35,7 @@ describe('configuration', () => {
       ADMIN_IDS: ' 1, 22 ,333',
       GRAFANA_URL: 'http://grafana:3000/',
       LOG_LEVEL: 'debug',
+      SHUTDOWN_TIMEOUT_MS: '8000',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       OTEL_SERVICE_NAME: 'tracegram-eu',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -46,6 +48,7 @@ describe('configuration', () => {
       publicUrl: 'https://bot.example.org',
       adminIds: [1, 22, 333],
       grafanaUrl: 'http://grafana:3000',
+      shutdownTimeoutMs: 8000,
       telemetry: {
         serviceName: 'tracegram-eu',
         otlpEndpoint: 'http://collector:4318',
