@@ -1,11 +1,12 @@
 import type { BotError } from 'grammy';
+import { classifyError } from '../error-classifier.js';
 import { EVENT } from '../telemetry/conventions.js';
 import type { BotContext } from './context.js';
 import { answerQuietly, reasonReply } from './screen.js';
 
 /**
- * The one place where thrown errors become outcomes: a StoreError is DB_ERROR, any other throw is
- * INTERNAL_ERROR. The user always hears back, with the support code (the cid) in a message they can copy
+ * The one place where thrown errors become outcomes (the error classifier says which: a StoreError is
+ * DB_ERROR, an unexpected throw INTERNAL_ERROR). The user always hears back, with the support code (the cid) in a message they can copy
  * (a button's toast cannot be copied); if even that fails, the failure is logged, never rethrown.
  */
 export async function handleBotError(error: BotError<BotContext>): Promise<void> {
@@ -21,7 +22,7 @@ export async function handleBotError(error: BotError<BotContext>): Promise<void>
     if (ctx.chat) await ctx.reply(withCopyableCode(text, cid), { parse_mode: 'HTML' });
   } catch (replyError) {
     ctx.log.error(
-      { event: EVENT.FAILURE_REPLY_FAILED, error_type: (replyError as Error).name },
+      { event: EVENT.FAILURE_REPLY_FAILED, error_type: classifyError(replyError).errorType },
       'could not tell the user about the failure',
     );
   }
