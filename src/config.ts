@@ -2,8 +2,9 @@ import { z } from 'zod';
 
 /**
  * Configuration in two steps: `readEnv` copies the environment once into optional strings,
- * `parseConfig` applies defaults and validates. Nothing else in the app reads process.env
- * (the OTel SDK reads the standard OTEL_* variables itself).
+ * `parseConfig` applies defaults and validates. Nothing else in the app reads process.env; the
+ * OpenTelemetry packages read the standard OTEL_* variables themselves (this reads only those that decide
+ * which pipelines exist).
  */
 const ENV_KEYS = [
   'BOT_TOKEN',
@@ -19,9 +20,20 @@ const ENV_KEYS = [
   'DEBUG_LINK_KEY',
   'LOG_LEVEL',
   'SHUTDOWN_TIMEOUT_MS',
+  // The standard OTEL_* variables that decide which telemetry pipelines exist. The rest (endpoints'
+  // paths, headers, timeouts, sampler, resource, batch sizes) are read by the OpenTelemetry packages.
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_METRICS_EXPORTER',
+  'OTEL_LOGS_EXPORTER',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
-  'OTEL_SERVICE_NAME',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL',
 ] as const;
 
 export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;
@@ -36,6 +48,26 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
 }
 
 const url = z.url({ protocol: /^https?$/ });
+
+export type Signal = 'traces' | 'metrics' | 'logs';
+export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
+/** What an OTEL_*_EXPORTER entry can name; `none` and, for metrics, `prometheus` (always on /metrics) are dropped. */
+export type ExporterName = 'otlp' | 'console';
+
+const protocol = z.enum(['grpc', 'http/protobuf', 'http/json']).optional();
+
+/** OTEL_{TRACES,METRICS,LOGS}_EXPORTER: a comma-separated list (spec), validated so a typo stops the bot. */
+function exporterList(signal: Signal) {
+  const allowed =
+    signal === 'metrics' ? ['otlp', 'console', 'prometheus', 'none'] : ['otlp', 'console', 'none'];
+  return z
+    .string()
+    .transform((value) => value.split(',').map((name) => name.trim().toLowerCase()))
+    .refine((names) => names.every((name) => allowed.includes(name)), {
+      message: `must be a comma-separated list of ${allowed.join(', ')}`,
+    })
+    .optional();
+}
 
 const schema = z
   .object({
@@ -72,10 +104,22 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // Below an orchestrator's kill timeout (compose stop_grace_period, Kubernetes' 30 s grace period).
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60_000).default(5000),
+    // The spec: only a case-insensitive "true" disables the SDK.
+    OTEL_SDK_DISABLED: z
+      .string()
+      .optional()
+      .transform((value) => value?.toLowerCase() === 'true'),
+    OTEL_TRACES_EXPORTER: exporterList('traces'),
+    OTEL_METRICS_EXPORTER: exporterList('metrics'),
+    OTEL_LOGS_EXPORTER: exporterList('logs'),
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
-    // The spec's default; gRPC is not bundled (the collector takes both HTTP encodings).
-    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
-    OTEL_SERVICE_NAME: z.string().default('tracegram'),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: url.optional(),
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: url.optional(),
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: protocol,
+    OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
+    OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: protocol,
   })
   .superRefine((env, ctx) => {
     if (env.BOT_MODE !== 'webhook') return;
@@ -107,12 +151,22 @@ export interface Config {
   logLevel: string;
   /** The whole shutdown (stop taking updates, finish, close, flush telemetry) ends by this; then the process exits. */
   shutdownTimeoutMs: number;
-  telemetry: {
-    serviceName: string;
-    /** Unset: the embedded mode (in-process span recorder, logs on stdout only). */
-    otlpEndpoint: string | undefined;
-    otlpProtocol: 'http/protobuf' | 'http/json';
-  };
+  telemetry: TelemetryConfig;
+}
+
+export interface SignalExport {
+  /** Empty: nothing leaves the process for this signal (traces still reach the in-process recorder). */
+  exporters: readonly ExporterName[];
+  /** For `otlp`: OTEL_EXPORTER_OTLP_{SIGNAL}_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf. */
+  protocol: OtlpProtocol;
+}
+
+export interface TelemetryConfig {
+  /** OTEL_SDK_DISABLED=true: no tracer, meter or logger provider at all (a no-op SDK, as the spec says). */
+  sdkDisabled: boolean;
+  traces: SignalExport;
+  metrics: SignalExport;
+  logs: SignalExport;
 }
 
 export class ConfigError extends Error {
@@ -145,10 +199,38 @@ export function parseConfig(raw: RawEnv): Config {
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     telemetry: {
-      serviceName: env.OTEL_SERVICE_NAME,
-      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
-      otlpProtocol: env.OTEL_EXPORTER_OTLP_PROTOCOL,
+      sdkDisabled: env.OTEL_SDK_DISABLED,
+      traces: signalExport(env.OTEL_TRACES_EXPORTER, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env, 'TRACES'),
+      metrics: signalExport(
+        env.OTEL_METRICS_EXPORTER,
+        env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+        env,
+        'METRICS',
+      ),
+      logs: signalExport(env.OTEL_LOGS_EXPORTER, env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, env, 'LOGS'),
     },
+  };
+}
+
+/**
+ * One signal's exporters. The spec's default is `otlp` to localhost:4318 whatever is listening; ours is
+ * `otlp` only when an endpoint (general or for this signal) is set, and nothing otherwise, so the embedded
+ * default needs no collector and logs no connection errors. An explicit OTEL_*_EXPORTER always wins.
+ */
+function signalExport(
+  names: string[] | undefined,
+  signalEndpoint: string | undefined,
+  env: z.infer<typeof schema>,
+  signal: 'TRACES' | 'METRICS' | 'LOGS',
+): SignalExport {
+  const chosen = names ?? (signalEndpoint || env.OTEL_EXPORTER_OTLP_ENDPOINT ? ['otlp'] : []);
+  return {
+    // `none` anywhere means none (as the SDK reads it); `prometheus` is /metrics, which is always served.
+    exporters: chosen.includes('none')
+      ? []
+      : [...new Set(chosen.filter((name): name is ExporterName => name === 'otlp' || name === 'console'))],
+    protocol:
+      env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
   };
 }
 

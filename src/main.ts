@@ -29,12 +29,7 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const telemetry = startTelemetry({
-    serviceName: config.telemetry.serviceName,
-    serviceVersion: packageJson.version,
-    otlpEndpoint: config.telemetry.otlpEndpoint,
-    otlpProtocol: config.telemetry.otlpProtocol,
-  });
+  const telemetry = startTelemetry({ config: config.telemetry, serviceVersion: packageJson.version });
 
   const { createApp } = await import('./app.js');
   // A bot that gets no updates should not linger.

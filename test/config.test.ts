@@ -18,7 +18,12 @@ describe('configuration', () => {
       grafanaUrl: undefined,
       logLevel: 'info',
       shutdownTimeoutMs: 5000,
-      telemetry: { serviceName: 'tracegram', otlpEndpoint: undefined, otlpProtocol: 'http/protobuf' },
+      telemetry: {
+        sdkDisabled: false,
+        traces: { exporters: [], protocol: 'http/protobuf' },
+        metrics: { exporters: [], protocol: 'http/protobuf' },
+        logs: { exporters: [], protocol: 'http/protobuf' },
+      },
     });
   });
 
@@ -37,7 +42,6 @@ describe('configuration', () => {
       LOG_LEVEL: 'debug',
       SHUTDOWN_TIMEOUT_MS: '8000',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
-      OTEL_SERVICE_NAME: 'tracegram-eu',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       UNRELATED: 'ignored',
     });
@@ -50,10 +54,63 @@ describe('configuration', () => {
       grafanaUrl: 'http://grafana:3000',
       shutdownTimeoutMs: 8000,
       telemetry: {
-        serviceName: 'tracegram-eu',
-        otlpEndpoint: 'http://collector:4318',
-        otlpProtocol: 'http/json',
+        sdkDisabled: false,
+        traces: { exporters: ['otlp'], protocol: 'http/json' },
+        metrics: { exporters: ['otlp'], protocol: 'http/json' },
+        logs: { exporters: ['otlp'], protocol: 'http/json' },
       },
+    });
+  });
+
+  describe('the OTEL_* variables that choose the export pipelines', () => {
+    const telemetry = (env: Record<string, string>) => parseConfig({ BOT_TOKEN: TOKEN, ...env }).telemetry;
+
+    test('no endpoint and no OTEL_*_EXPORTER: nothing is exported (the embedded default)', () => {
+      const { traces, metrics, logs } = telemetry({});
+      expect([traces.exporters, metrics.exporters, logs.exporters]).toEqual([[], [], []]);
+    });
+
+    test('an endpoint alone turns on otlp for every signal; a per-signal endpoint for that signal only', () => {
+      expect(telemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).logs.exporters).toEqual(['otlp']);
+      const perSignal = telemetry({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' });
+      expect([perSignal.traces.exporters, perSignal.metrics.exporters, perSignal.logs.exporters]).toEqual([
+        ['otlp'],
+        [],
+        [],
+      ]);
+    });
+
+    test.each([
+      ['otlp', ['otlp']],
+      ['console', ['console']],
+      ['none', []],
+      ['otlp, Console', ['otlp', 'console']],
+      ['console,none', []],
+    ])('OTEL_TRACES_EXPORTER=%s → %j, even without an endpoint', (value, exporters) => {
+      expect(telemetry({ OTEL_TRACES_EXPORTER: value }).traces.exporters).toEqual(exporters);
+    });
+
+    test('an explicit exporter wins over an endpoint; prometheus means /metrics, which is always on', () => {
+      const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_LOGS_EXPORTER: 'none' };
+      expect(telemetry(env).logs.exporters).toEqual([]);
+      expect(telemetry({ OTEL_METRICS_EXPORTER: 'prometheus' }).metrics.exporters).toEqual([]);
+    });
+
+    test('protocol: per signal, then general, then http/protobuf (grpc included)', () => {
+      const t = telemetry({
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
+      });
+      expect([t.traces.protocol, t.metrics.protocol, t.logs.protocol]).toEqual(['grpc', 'grpc', 'http/json']);
+    });
+
+    test.each([
+      ['true', true],
+      ['TRUE', true],
+      ['false', false],
+      ['1', false],
+    ])('OTEL_SDK_DISABLED=%s → disabled %s (only "true" disables, as the spec says)', (value, disabled) => {
+      expect(telemetry({ OTEL_SDK_DISABLED: value }).sdkDisabled).toBe(disabled);
     });
   });
 
@@ -69,7 +126,9 @@ describe('configuration', () => {
     [{ BOT_TOKEN: TOKEN, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
     [{ BOT_TOKEN: TOKEN, ADMIN_IDS: '1,alice' }, 'ADMIN_IDS must be comma-separated numeric'],
     [{ BOT_TOKEN: TOKEN, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
-    [{ BOT_TOKEN: TOKEN, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    [{ BOT_TOKEN: TOKEN, OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }, 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    [{ BOT_TOKEN: TOKEN, OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER must be a comma-separated'],
+    [{ BOT_TOKEN: TOKEN, OTEL_LOGS_EXPORTER: 'prometheus' }, 'OTEL_LOGS_EXPORTER'],
     [{ BOT_TOKEN: TOKEN, WEBHOOK_SECRET: 'has spaces!' }, 'WEBHOOK_SECRET must be 1-256 characters'],
   ])('%j fails at start with one clear line naming the variable', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(ConfigError);

@@ -1,65 +1,25 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encodeCallbackData } from '../src/ui/callback-data.js';
 import { type BotApiStandIn, startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
-import { startBot } from './support/bot-process.js';
+import {
+  attr,
+  type OtlpReceiver,
+  type OtlpSpan,
+  spansOf,
+  startBot,
+  startOtlpReceiver,
+} from './support/bot-process.js';
 import { TEST_TOKEN } from './support/harness.js';
 
 /**
  * What a new user does: `npm start` with BOT_TOKEN, TELEGRAM_API_ROOT at a Bot API emulator and
  * OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP/HTTP receiver. The real entry point, in its own process.
  */
-interface OtlpReceiver {
-  url: string;
-  bodies: Record<'traces' | 'logs' | 'metrics', unknown[]>;
-  raw: string[];
-  server: Server;
-}
-
-async function startOtlpReceiver(): Promise<OtlpReceiver> {
-  const bodies: OtlpReceiver['bodies'] = { traces: [], logs: [], metrics: [] };
-  const raw: string[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      raw.push(body);
-      const signal = req.url?.replace('/v1/', '') as keyof OtlpReceiver['bodies'];
-      if (signal in bodies) bodies[signal].push(JSON.parse(body));
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, bodies, raw, server };
-}
-
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes: Array<{ key: string; value: { stringValue?: string; intValue?: string; boolValue?: boolean } }>;
-}
-
-function spansOf(bodies: unknown[]): OtlpSpan[] {
-  return (bodies as Array<{ resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> }>).flatMap(
-    (b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
-  );
-}
-
-function attr(span: OtlpSpan, key: string): string | boolean | undefined {
-  const value = span.attributes.find((a) => a.key === key)?.value;
-  return value?.stringValue ?? value?.intValue ?? value?.boolValue;
-}
-
 describe('npm start against a Bot API emulator and an OTLP receiver', () => {
   let standIn: BotApiStandIn;
   let receiver: OtlpReceiver;
@@ -95,7 +55,7 @@ describe('npm start against a Bot API emulator and an OTLP receiver', () => {
   afterAll(async () => {
     if (exitCode === null) child.kill('SIGKILL');
     await standIn.stop();
-    receiver.server.close();
+    await receiver.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

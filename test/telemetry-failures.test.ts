@@ -23,7 +23,7 @@ beforeAll(async () => {
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
   process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '500';
   testTelemetry({
-    otlpEndpoint: endpoint,
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
     spanProcessors: [
       {
         onStart: () => {

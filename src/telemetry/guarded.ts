@@ -1,5 +1,6 @@
 import { type Context, diag } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { safely } from './safely.js';
 
@@ -14,6 +15,18 @@ export function guardSpanProcessor(inner: SpanProcessor): SpanProcessor {
     onEnd: (span: ReadableSpan) => safely('span processor onEnd', () => inner.onEnd(span)),
     forceFlush: () => inner.forceFlush().catch((error) => diag.error('span processor flush failed', error)),
     shutdown: () => inner.shutdown().catch((error) => diag.error('span processor shutdown failed', error)),
+  };
+}
+
+/** The same guard for log record processors: a throwing one must not throw out of `logger.info()`. */
+export function guardLogRecordProcessor(inner: LogRecordProcessor): LogRecordProcessor {
+  return {
+    onEmit: (logRecord: ReadWriteLogRecord, context?: Context) =>
+      safely('log record processor onEmit', () => inner.onEmit(logRecord, context)),
+    forceFlush: () =>
+      inner.forceFlush().catch((error) => diag.error('log record processor flush failed', error)),
+    shutdown: () =>
+      inner.shutdown().catch((error) => diag.error('log record processor shutdown failed', error)),
   };
 }
 

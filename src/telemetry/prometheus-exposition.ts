@@ -12,14 +12,16 @@ const UNIT_SUFFIX: Record<string, string> = { s: 'seconds', ms: 'milliseconds', 
  * work on either path.
  */
 export class PrometheusExposition {
-  readonly #reader: MetricReader;
+  readonly #reader: MetricReader | undefined;
   readonly #serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
 
-  constructor(reader: MetricReader) {
+  /** No reader: the SDK is disabled (OTEL_SDK_DISABLED=true) and /metrics is an empty exposition. */
+  constructor(reader: MetricReader | undefined) {
     this.#reader = reader;
   }
 
   async render(): Promise<string> {
+    if (!this.#reader) return '';
     const { resourceMetrics } = await this.#reader.collect();
     return withUnitSuffixes(this.#serializer.serialize(resourceMetrics));
   }

@@ -1,57 +1,35 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { context, DiagLogLevel, diag, logs, metrics, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { DiagLogLevel, diag, metrics } from '@opentelemetry/api';
+import { diagLogLevelFromString, getStringFromEnv } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
-import {
-  BatchLogRecordProcessor,
-  LoggerProvider,
-  type LogRecordExporter,
-  type LogRecordProcessor,
-} from '@opentelemetry/sdk-logs';
-import {
-  type IMetricReader,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-} from '@opentelemetry/sdk-metrics';
-import {
-  BatchSpanProcessor,
-  type SpanExporter,
-  type SpanProcessor,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
-import {
-  ATTR_SERVICE_INSTANCE_ID,
-  ATTR_SERVICE_NAME,
-  ATTR_SERVICE_VERSION,
-} from '@opentelemetry/semantic-conventions';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { TelemetryConfig } from '../config.js';
 import { INSTRUMENTATION_SCOPE } from './conventions.js';
-import { countFailures, guardSpanProcessor } from './guarded.js';
-import { BotMetrics, type ExportSignal } from './metrics.js';
+import { guardLogRecordProcessor, guardSpanProcessor } from './guarded.js';
+import { BotMetrics } from './metrics.js';
+import {
+  DeferredLogRecordProcessor,
+  DeferredSpanProcessor,
+  logProcessorsFor,
+  metricExporterFor,
+  metricReadersFor,
+  spanProcessorsFor,
+} from './pipelines.js';
 import { PrometheusExposition } from './prometheus-exposition.js';
 import { SpanRecorder } from './span-recorder.js';
 
+/** `service.name` when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES name one. */
+const DEFAULT_SERVICE_NAME = 'tracegram';
+
 export interface TelemetryOptions {
-  serviceName: string;
+  /** Which pipelines exist: config.ts reads the OTEL_* variables that decide it. */
+  config: TelemetryConfig;
   serviceVersion: string;
-  /** Set: traces, metrics and logs leave by OTLP/HTTP (the exporters read the standard OTEL_* variables). */
-  otlpEndpoint: string | undefined;
-  /** OTEL_EXPORTER_OTLP_PROTOCOL; the JS SDK ships one exporter package per encoding. */
-  otlpProtocol?: 'http/protobuf' | 'http/json';
   /** Extra processors and readers, e.g. in-memory exporters in tests. */
   spanProcessors?: SpanProcessor[];
   logProcessors?: LogRecordProcessor[];
@@ -79,118 +57,99 @@ export interface Telemetry {
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3_000;
 
 /**
- * Starts the OpenTelemetry SDK: registers global tracer, meter and logger providers, the async-hooks
- * context manager and W3C propagation. Called first in main.ts, before the app's modules load.
+ * Starts the OpenTelemetry SDK through NodeSDK, which reads the standard OTEL_* variables (disabled,
+ * resource, sampler, limits, propagators) and registers the global providers, context manager and
+ * propagator. Called first in main.ts, before the app's modules load. What we add through its options:
+ * the in-process span recorder, guarded processors, the /metrics reader on the same MeterProvider, and
+ * export pipelines with self-observability (pipelines.ts).
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
-  diag.setLogger(
-    {
-      error: (message, ...args) => process.stderr.write(`${jsonDiag('error', message, args)}\n`),
-      warn: (message, ...args) => process.stderr.write(`${jsonDiag('warn', message, args)}\n`),
-      info: () => {},
-      debug: () => {},
-      verbose: () => {},
-    },
-    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
-  );
-
-  const resource = defaultResource()
-    .merge(detectResources({ detectors: [envDetector] }))
-    .merge(
-      resourceFromAttributes({
-        [ATTR_SERVICE_NAME]: options.serviceName,
-        [ATTR_SERVICE_VERSION]: options.serviceVersion,
-        [ATTR_SERVICE_INSTANCE_ID]: randomUUID(),
-      }),
-    );
-
-  const exporting = options.otlpEndpoint !== undefined;
-  const json = options.otlpProtocol === 'http/json';
+  const { config } = options;
   const recorder = new SpanRecorder();
   // A pull reader for /metrics; its own HTTP server stays off (fastify serves the route).
   const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const spanExport = new DeferredSpanProcessor();
+  const logExport = new DeferredLogRecordProcessor();
+  const pushReaders = metricReadersFor(config.metrics);
+  const extraLogProcessors = (options.logProcessors ?? []).map(guardLogRecordProcessor);
 
-  // The meter provider comes first so that exporter failures of the other signals can be counted.
-  const readers: IMetricReader[] = [prometheus, ...(options.metricReaders ?? [])];
-  let botMetrics: BotMetrics | undefined;
-  const countFailure = (signal: ExportSignal) => () => botMetrics?.exportFailure(signal);
-  if (exporting) {
-    readers.push(
-      new PeriodicExportingMetricReader({
-        // Matches a typical 15 s scrape interval, so rate() windows look the same on both paths.
-        exportIntervalMillis: 15_000,
-        exporter: countFailures(
-          json ? new JsonMetricExporter() : new ProtoMetricExporter(),
-          countFailure('metrics'),
-        ) as PushMetricExporter,
+  const sdk = new NodeSDK({
+    // Lowest priority: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (read by NodeSDK's detectors) win.
+    resource: defaultResource().merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: DEFAULT_SERVICE_NAME,
+        [ATTR_SERVICE_VERSION]: options.serviceVersion,
       }),
-    );
-  }
-  const meterProvider = new MeterProvider({ resource, readers });
-  metrics.setGlobalMeterProvider(meterProvider);
-  botMetrics = new BotMetrics(
-    meterProvider.getMeter(INSTRUMENTATION_SCOPE),
+    ),
+    spanProcessors: [recorder, ...(options.spanProcessors ?? []), spanExport].map(guardSpanProcessor),
+    logRecordProcessors: [...extraLogProcessors, logExport],
+    metricReaders: [prometheus, ...(options.metricReaders ?? []), ...pushReaders.map(({ reader }) => reader)],
+  });
+  // After NodeSDK's constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set.
+  installDiagLogger();
+  sdk.start();
+
+  const enabled = !config.sdkDisabled;
+  const meterProvider = metrics.getMeterProvider();
+  const botMetrics = new BotMetrics(
+    meterProvider.getMeter(INSTRUMENTATION_SCOPE, options.serviceVersion),
     options.instanceRole ?? (() => 'active'),
   );
-
-  const spanProcessors: SpanProcessor[] = [recorder, ...(options.spanProcessors ?? [])];
-  if (exporting) {
-    spanProcessors.push(
-      new BatchSpanProcessor({
-        exporter: countFailures(
-          json ? new JsonTraceExporter() : new ProtoTraceExporter(),
-          countFailure('traces'),
-        ) as SpanExporter,
-      }),
+  if (enabled) {
+    spanExport.bind(
+      spanProcessorsFor(config.traces, meterProvider, () => botMetrics.exportFailure('traces')),
     );
+    logExport.bind(logProcessorsFor(config.logs, meterProvider, () => botMetrics.exportFailure('logs')));
+    for (const { exporter, name } of pushReaders) {
+      exporter.bind(
+        metricExporterFor(name, config.metrics.protocol, meterProvider, () =>
+          botMetrics.exportFailure('metrics'),
+        ),
+      );
+    }
   }
-  const tracerProvider = new TracerProvider({
-    resource,
-    spanProcessors: spanProcessors.map(guardSpanProcessor),
-  });
-
-  const logProcessors: LogRecordProcessor[] = [...(options.logProcessors ?? [])];
-  if (exporting) {
-    logProcessors.push(
-      new BatchLogRecordProcessor({
-        exporter: countFailures(
-          json ? new JsonLogExporter() : new ProtoLogExporter(),
-          countFailure('logs'),
-        ) as LogRecordExporter,
-      }),
-    );
-  }
-  const loggerProvider = new LoggerProvider({ resource, processors: logProcessors });
-
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
-  trace.setGlobalTracerProvider(tracerProvider);
-  logs.setGlobalLoggerProvider(loggerProvider);
 
   const flush = async () => {
     await Promise.allSettled([
-      tracerProvider.forceFlush(),
-      loggerProvider.forceFlush(),
-      meterProvider.forceFlush(),
+      spanExport.forceFlush(),
+      logExport.forceFlush(),
+      ...(options.spanProcessors ?? []).map((processor) => processor.forceFlush()),
+      ...extraLogProcessors.map((processor) => processor.forceFlush()),
+      ...pushReaders.map(({ reader }) => reader.forceFlush()),
     ]);
   };
   return {
     recorder,
-    exposition: new PrometheusExposition(prometheus),
+    exposition: new PrometheusExposition(enabled ? prometheus : undefined),
     metrics: botMetrics,
-    exportsLogs: logProcessors.length > 0,
+    exportsLogs: enabled && (logExport.bound > 0 || extraLogProcessors.length > 0),
     flush,
     async shutdown(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS) {
-      const done = (async () => {
-        // Logs last: the other providers may still log while they flush.
-        await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
-        await loggerProvider.shutdown().catch(() => {});
-      })();
+      const done = sdk.shutdown().catch((error) => diag.error('telemetry shutdown failed', error));
       await Promise.race([done, sleep(Math.max(0, timeoutMs), undefined, { ref: false })]);
     },
   };
+}
+
+/** SDK diagnostics as JSON lines on stderr, at OTEL_LOG_LEVEL (default warn). */
+function installDiagLogger(): void {
+  const write =
+    (level: string) =>
+    (message: string, ...args: unknown[]) =>
+      process.stderr.write(`${jsonDiag(level, message, args)}\n`);
+  diag.setLogger(
+    {
+      error: write('error'),
+      warn: write('warn'),
+      info: write('info'),
+      debug: write('debug'),
+      verbose: write('verbose'),
+    },
+    {
+      logLevel: diagLogLevelFromString(getStringFromEnv('OTEL_LOG_LEVEL')) ?? DiagLogLevel.WARN,
+      suppressOverrideMessage: true,
+    },
+  );
 }
 
 function jsonDiag(level: string, message: string, args: unknown[]): string {

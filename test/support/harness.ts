@@ -30,7 +30,7 @@ let shared: TestTelemetry | undefined;
  * file in its own worker, and OTel providers are process globals).
  */
 export function testTelemetry(
-  overrides: Partial<Pick<TelemetryOptions, 'otlpEndpoint' | 'spanProcessors'>> = {},
+  overrides: { env?: RawEnv; spanProcessors?: TelemetryOptions['spanProcessors'] } = {},
 ): TestTelemetry {
   if (shared) return shared;
   const spans = new InMemorySpanExporter();
@@ -41,10 +41,9 @@ export function testTelemetry(
     exportIntervalMillis: 3_600_000,
   });
   const telemetry = startTelemetry({
-    serviceName: 'tracegram-test',
+    // The telemetry variables as main.ts reads them; none set: the embedded mode.
+    config: parseConfig({ BOT_TOKEN: TEST_TOKEN, ...overrides.env }).telemetry,
     serviceVersion: '0.0.0-test',
-    otlpEndpoint: undefined,
-    ...overrides,
     spanProcessors: [...(overrides.spanProcessors ?? []), new SimpleSpanProcessor({ exporter: spans })],
     logProcessors: [new SimpleLogRecordProcessor({ exporter: logs })],
     metricReaders: [metricReader],
