@@ -20,17 +20,34 @@ function tracesThrough(recorder: SpanRecorder, count: number, spansEach = 2): st
   return ids;
 }
 
-test('keeps every span of a recent trace, looked up by its trace id (the cid)', () => {
+test('keeps every span of a recent trace, looked up by its trace id (the cid), root first', () => {
   const recorder = new SpanRecorder();
   const [id] = tracesThrough(recorder, 1, 3);
-  expect(recorder.trace(id as string).map((s) => s.name)).toEqual(['child 1', 'child 2', 'update 0']);
+  expect(recorder.trace(id as string).map((s) => s.name)).toEqual(['update 0', 'child 1', 'child 2']);
   expect(recorder.trace('0'.repeat(32))).toEqual([]);
+});
+
+test('a trace bigger than the per-trace cap keeps its root (which ends last), and counts what it dropped', () => {
+  const recorder = new SpanRecorder();
+  const [id] = tracesThrough(recorder, 1, 251);
+  const kept = recorder.trace(id as string);
+  expect(kept[0]?.name).toBe('update 0');
+  expect(kept).toHaveLength(201);
+  expect(kept[1]?.name).toBe('child 1');
+  expect(recorder.droppedSpans(id as string)).toBe(50);
 });
 
 test('stays bounded: the oldest traces go first, and one huge trace cannot fill memory', () => {
   const recorder = new SpanRecorder({ maxTraces: 3, maxSpansPerTrace: 4 });
   const ids = tracesThrough(recorder, 5, 10);
   expect(ids.slice(0, 2).map((id) => recorder.trace(id).length)).toEqual([0, 0]);
-  expect(ids.slice(2).map((id) => recorder.trace(id).length)).toEqual([4, 4, 4]);
-  expect(recorder.spans()).toHaveLength(12);
+  expect(ids.slice(2).map((id) => recorder.trace(id).length)).toEqual([5, 5, 5]);
+  expect(recorder.spans()).toHaveLength(15);
+});
+
+test('the total span budget evicts whole traces, oldest first, never half of one', () => {
+  const recorder = new SpanRecorder({ maxSpans: 12 });
+  const ids = tracesThrough(recorder, 4, 5);
+  expect(ids.map((id) => recorder.trace(id).length)).toEqual([0, 0, 5, 5]);
+  expect(recorder.spans().length).toBeLessThanOrEqual(12);
 });

@@ -1,17 +1,38 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
+export interface SpanRecorderOptions {
+  /** How many traces are kept; the oldest goes first. */
+  maxTraces?: number;
+  /** How many spans all kept traces hold together; past it, the oldest traces go. */
+  maxSpans?: number;
+  /** How many children one trace keeps; its root span is always kept on top of them. */
+  maxSpansPerTrace?: number;
+}
+
+interface KeptTrace {
+  spans: ReadableSpan[];
+  root: ReadableSpan | undefined;
+  /** Children not kept because the trace was over `maxSpansPerTrace`. */
+  dropped: number;
+}
+
 /**
- * Keeps the most recent finished traces in process, bounded by trace count, so /debug and the embedded
- * trace view work without a collector. Oldest traces are evicted first; memory stays flat under load.
+ * Keeps the most recent finished traces in process, so /debug and the embedded trace view work without a
+ * collector. A root span ends after its children, so a per-trace cap must never drop it: roots are always
+ * kept, children beyond the cap are counted instead. Memory is bounded by trace count and by total span
+ * count, evicting whole traces, oldest first.
  */
 export class SpanRecorder implements SpanProcessor {
-  readonly #traces = new Map<string, ReadableSpan[]>();
+  readonly #traces = new Map<string, KeptTrace>();
   readonly #maxTraces: number;
+  readonly #maxSpans: number;
   readonly #maxSpansPerTrace: number;
+  #spanCount = 0;
 
-  constructor(options: { maxTraces?: number; maxSpansPerTrace?: number } = {}) {
+  constructor(options: SpanRecorderOptions = {}) {
     this.#maxTraces = options.maxTraces ?? 500;
+    this.#maxSpans = options.maxSpans ?? 20_000;
     this.#maxSpansPerTrace = options.maxSpansPerTrace ?? 200;
   }
 
@@ -19,21 +40,34 @@ export class SpanRecorder implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
-    let spans = this.#traces.get(traceId);
-    if (!spans) {
-      if (this.#traces.size >= this.#maxTraces) {
-        const oldest = this.#traces.keys().next().value;
-        if (oldest !== undefined) this.#traces.delete(oldest);
-      }
-      spans = [];
-      this.#traces.set(traceId, spans);
+    let kept = this.#traces.get(traceId);
+    if (!kept) {
+      kept = { spans: [], root: undefined, dropped: 0 };
+      this.#traces.set(traceId, kept);
     }
-    if (spans.length < this.#maxSpansPerTrace) spans.push(span);
+    if (isRoot(span)) {
+      kept.root = span;
+    } else if (kept.spans.length < this.#maxSpansPerTrace) {
+      kept.spans.push(span);
+    } else {
+      kept.dropped += 1;
+      return;
+    }
+    this.#spanCount += 1;
+    this.#evictOldest(traceId);
   }
 
-  /** Spans of one trace in end order, or an empty list if it was never seen or already evicted. */
+  /** Spans of one trace, root first, then in start order; empty if never seen or already evicted. */
   trace(traceId: string): readonly ReadableSpan[] {
-    return this.#traces.get(traceId) ?? [];
+    const kept = this.#traces.get(traceId);
+    if (!kept) return [];
+    const children = [...kept.spans].sort((a, b) => compareTime(a.startTime, b.startTime));
+    return kept.root ? [kept.root, ...children] : children;
+  }
+
+  /** How many spans of this trace were not kept (it had more than `maxSpansPerTrace` children). */
+  droppedSpans(traceId: string): number {
+    return this.#traces.get(traceId)?.dropped ?? 0;
   }
 
   /** The kept trace ids (cids), oldest first: support codes resolve against these. */
@@ -43,7 +77,7 @@ export class SpanRecorder implements SpanProcessor {
 
   /** Every kept span, oldest trace first. */
   spans(): ReadableSpan[] {
-    return [...this.#traces.values()].flat();
+    return [...this.#traces.keys()].flatMap((traceId) => this.trace(traceId));
   }
 
   forceFlush(): Promise<void> {
@@ -53,4 +87,23 @@ export class SpanRecorder implements SpanProcessor {
   shutdown(): Promise<void> {
     return Promise.resolve();
   }
+
+  #evictOldest(current: string): void {
+    while (this.#traces.size > this.#maxTraces || this.#spanCount > this.#maxSpans) {
+      const [oldest, kept] = this.#traces.entries().next().value ?? [];
+      // The trace being written is never evicted for its own growth; its per-trace cap bounds it.
+      if (oldest === undefined || kept === undefined || oldest === current) return;
+      this.#traces.delete(oldest);
+      this.#spanCount -= kept.spans.length + (kept.root ? 1 : 0);
+    }
+  }
+}
+
+/** A local root: no parent, or a parent in another process (a propagated context). */
+function isRoot(span: ReadableSpan): boolean {
+  return span.parentSpanContext === undefined || span.parentSpanContext.isRemote === true;
+}
+
+function compareTime(a: [number, number], b: [number, number]): number {
+  return a[0] - b[0] || a[1] - b[1];
 }
