@@ -67,6 +67,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   const logger = createLogger({
     level: config.logLevel,
     recorder: logRecorder,
+    onDroppedLine: () => telemetry.metrics.logLineDropped(),
     ...(options.logDestination ? { destination: options.logDestination } : {}),
     ...(telemetry.exportsLogs ? { otelLogger: logs.getLogger(INSTRUMENTATION_SCOPE) } : {}),
   });

@@ -23,7 +23,7 @@ async function scrape(): Promise<string> {
 function series(text: string, name: string): Array<Record<string, string>> {
   return text
     .split('\n')
-    .filter((line) => line.startsWith(`${name}{`))
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
     .map((line) => Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]])));
 }
 

@@ -52,6 +52,11 @@ export const METRIC = {
   },
   SCREEN_VIEWS: { name: 'tracegram.screen.views', unit: '', promName: 'tracegram_screen_views_total' },
   INSTANCE_ROLE: { name: 'tracegram.instance.role', unit: '', promName: 'tracegram_instance_role' },
+  LOG_LINES_DROPPED: {
+    name: 'tracegram.log.dropped_lines',
+    unit: '',
+    promName: 'tracegram_log_dropped_lines_total',
+  },
   TELEMETRY_EXPORT_FAILURES: {
     name: 'tracegram.telemetry.export_failures',
     unit: '',
@@ -81,6 +86,7 @@ export const METRIC_LABELS: Record<keyof typeof METRIC, readonly string[]> = {
   BOTAPI_DURATION: [LABEL.METHOD, LABEL.ERROR_CODE],
   SCREEN_VIEWS: [LABEL.SCREEN_ID],
   INSTANCE_ROLE: [LABEL.ROLE],
+  LOG_LINES_DROPPED: [],
   TELEMETRY_EXPORT_FAILURES: [LABEL.SIGNAL],
 };
 

@@ -1,21 +1,24 @@
 import {
   type Attributes,
   diag,
+  type HrTime,
   type Logger as OtelLogger,
   ROOT_CONTEXT,
   SeverityNumber,
   TraceFlags,
   trace,
 } from '@opentelemetry/api';
+import {
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_STACKTRACE,
+  ATTR_EXCEPTION_TYPE,
+} from '@opentelemetry/semantic-conventions';
 import { type DestinationStream, type Logger, pino, type StreamEntry } from 'pino';
 import { LOG_FIELD } from './conventions.js';
 
 export type { Logger } from 'pino';
 
-/**
- * Field names that may carry a secret or personal data if someone logs a whole object by mistake;
- * pino removes them before the line is written anywhere.
- */
+/** Secrets, by path: pino removes them before the line is written anywhere. */
 const REDACT_PATHS = [
   'token',
   'botToken',
@@ -26,22 +29,53 @@ const REDACT_PATHS = [
   'headers.authorization',
   'headers["x-telegram-bot-api-secret-token"]',
   'databaseUrl',
+];
+
+/**
+ * Personal data in Telegram objects, redacted at any depth: a whole update logged by mistake nests them
+ * (`message.from.first_name`, `callback_query.message.reply_to_message.text`), and pino's paths reach
+ * only fixed depths. `from` goes whole, since it also holds the raw user id.
+ */
+const PERSONAL_KEYS = new Set([
   'text',
+  'caption',
   'from',
   'first_name',
   'last_name',
   'username',
   'phone_number',
-];
+]);
+const CENSOR = '[REDACTED]';
+/** Deeper than any Telegram object; also stops a cyclic object. */
+const MAX_REDACT_DEPTH = 10;
+
+/** Bytes of log lines held while stdout is slower than the bot; past it, lines are dropped and counted. */
+const STDOUT_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export interface LoggerOptions {
   level: string;
-  /** Where JSON lines go; defaults to stdout. Tests pass a capturing stream. */
+  /** Where JSON lines go; defaults to stdout (see `stdoutDestination`). Tests pass a capturing stream. */
   destination?: DestinationStream;
   /** When set, every line is also emitted as an OTel log record with its trace context. */
   otelLogger?: OtelLogger;
   /** Also receives every line (the in-process log recorder behind the trace page and /debug). */
   recorder?: { write(line: string): void };
+  /** Called for each line the default stdout destination drops under back-pressure. */
+  onDroppedLine?: () => void;
+}
+
+/**
+ * Asynchronous stdout whose buffer is bounded: when a slow pipe or collector applies back-pressure, pino's
+ * default buffers without limit until the process runs out of memory. Lines beyond the bound are dropped;
+ * `onDrop` counts them.
+ */
+export function stdoutDestination(
+  onDrop: () => void,
+  maxBufferBytes = STDOUT_BUFFER_BYTES,
+): DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: false, maxLength: maxBufferBytes });
+  stream.on('drop', onDrop);
+  return stream;
 }
 
 /**
@@ -53,7 +87,7 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const streams: StreamEntry[] = [
-    { level: 'trace', stream: options.destination ?? pino.destination({ dest: 1, sync: false }) },
+    { level: 'trace', stream: options.destination ?? stdoutDestination(options.onDroppedLine ?? (() => {})) },
   ];
   if (options.recorder) streams.push({ level: 'trace', stream: options.recorder });
   if (options.otelLogger) streams.push({ level: 'trace', stream: otelLogStream(options.otelLogger) });
@@ -61,13 +95,40 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       level: options.level,
       base: undefined,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      // Nanoseconds, so log records order correctly against the spans they belong to.
+      timestamp: pino.stdTimeFunctions.isoTimeNano,
+      formatters: { level: (label) => ({ level: label }), log: (object) => redactPersonal(object, 0) },
+      redact: { paths: REDACT_PATHS, censor: CENSOR },
       mixin: traceContextFields,
     },
     pino.multistream(streams),
   );
+}
+
+/** A copy of `value` with PERSONAL_KEYS censored at any depth; the same object when there is nothing to censor. */
+function redactPersonal<T>(value: T, depth: number): T {
+  if (typeof value !== 'object' || value === null || depth > MAX_REDACT_DEPTH) return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, index) => {
+      const redacted = redactPersonal(item, depth + 1);
+      if (redacted !== item) {
+        copy ??= [...value];
+        copy[index] = redacted;
+      }
+    });
+    return (copy ?? value) as T;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const redacted = PERSONAL_KEYS.has(key) ? CENSOR : redactPersonal(item, depth + 1);
+    if (redacted !== item) {
+      copy ??= { ...(value as Record<string, unknown>) };
+      copy[key] = redacted;
+    }
+  }
+  return (copy ?? value) as T;
 }
 
 function traceContextFields(): Record<string, string> {
@@ -93,12 +154,17 @@ const NOT_ATTRIBUTES = new Set([
   'level',
   'time',
   'msg',
+  'err',
   LOG_FIELD.TRACE_ID,
   LOG_FIELD.SPAN_ID,
   LOG_FIELD.TRACE_FLAGS,
 ]);
 
-/** Turns each JSON line into an OTel log record; the record's context is the line's trace context. */
+/**
+ * Turns each JSON line into an OTel log record; the record's context is the line's trace context. It reads
+ * the line pino wrote rather than the logged object, so the record holds exactly what redaction left;
+ * the JSON.parse this costs is measured in docs/architecture.md.
+ */
 function otelLogStream(otelLogger: OtelLogger): DestinationStream {
   return {
     write(line: string) {
@@ -112,6 +178,7 @@ function otelLogStream(otelLogger: OtelLogger): DestinationStream {
               ? value
               : JSON.stringify(value);
         }
+        Object.assign(attributes, exceptionAttributes(record.err));
         const traceId = record[LOG_FIELD.TRACE_ID];
         const spanId = record[LOG_FIELD.SPAN_ID];
         const context =
@@ -126,7 +193,7 @@ function otelLogStream(otelLogger: OtelLogger): DestinationStream {
             : ROOT_CONTEXT;
         const level = String(record.level);
         otelLogger.emit({
-          timestamp: typeof record.time === 'string' ? new Date(record.time) : new Date(),
+          timestamp: hrTimeOf(record.time),
           severityNumber: SEVERITY[level] ?? SeverityNumber.UNSPECIFIED,
           severityText: level.toUpperCase(),
           body: typeof record.msg === 'string' ? record.msg : '',
@@ -141,4 +208,26 @@ function otelLogStream(otelLogger: OtelLogger): DestinationStream {
       }
     },
   };
+}
+
+/** pino's `err` serializer gives `{type, message, stack}`: the exception semantic conventions. */
+function exceptionAttributes(err: unknown): Attributes {
+  if (typeof err !== 'object' || err === null) return {};
+  const { type, message, stack } = err as Record<string, unknown>;
+  const attributes: Attributes = {};
+  if (typeof type === 'string') attributes[ATTR_EXCEPTION_TYPE] = type;
+  if (typeof message === 'string') attributes[ATTR_EXCEPTION_MESSAGE] = message;
+  if (typeof stack === 'string') attributes[ATTR_EXCEPTION_STACKTRACE] = stack;
+  return attributes;
+}
+
+/** `2026-11-29T22:10:00.123456789Z` (pino's isoTimeNano) → HrTime, keeping the nanoseconds a Date drops. */
+function hrTimeOf(time: unknown): HrTime {
+  if (typeof time === 'string') {
+    const match = /^(.*T\d\d:\d\d:\d\d)\.(\d{1,9})Z$/.exec(time);
+    const seconds = match ? Date.parse(`${match[1]}Z`) / 1000 : Number.NaN;
+    if (match && Number.isFinite(seconds)) return [seconds, Number((match[2] ?? '').padEnd(9, '0'))];
+  }
+  const now = Date.now();
+  return [Math.floor(now / 1000), (now % 1000) * 1_000_000];
 }

@@ -42,6 +42,7 @@ export class BotMetrics {
   readonly #botApiDuration;
   readonly #screenViews;
   readonly #exportFailures;
+  readonly #logLinesDropped;
   /** This instance's role, given once at SDK start: the gauge reports it and root spans carry it. */
   readonly instanceRole: () => string;
 
@@ -72,6 +73,10 @@ export class BotMetrics {
     this.#exportFailures = meter.createCounter(METRIC.TELEMETRY_EXPORT_FAILURES.name, {
       description: 'Telemetry export batches that failed, by signal',
     });
+    this.#logLinesDropped = meter.createCounter(METRIC.LOG_LINES_DROPPED.name, {
+      description: 'Log lines dropped because stdout could not keep up (its buffer is bounded)',
+    });
+    this.#logLinesDropped.add(0);
     meter
       .createObservableGauge(METRIC.INSTANCE_ROLE.name, {
         description: 'The role of this instance (1 for the current role)',
@@ -134,6 +139,10 @@ export class BotMetrics {
 
   screenView(screenId: string): void {
     safely('recording a screen view', () => this.#screenViews.add(1, { [LABEL.SCREEN_ID]: screenId }));
+  }
+
+  logLineDropped(): void {
+    safely('recording a dropped log line', () => this.#logLinesDropped.add(1));
   }
 
   exportFailure(signal: ExportSignal): void {
