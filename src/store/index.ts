@@ -1,5 +1,25 @@
 export type { Db, DbOperation, OwnedDb, Queryable, QueryMeta, QueryResult, StoreEngine } from './db.js';
 export {
+  type AuditMismatch,
+  type Balance,
+  type BonusInput,
+  type BonusResult,
+  type CreditResult,
+  createLedger,
+  ENTRY_KINDS,
+  type EntryKind,
+  type Ledger,
+  type LedgerEntry,
+  type Payment,
+  type PaymentInput,
+  type ReserveInput,
+  type ReserveResult,
+  type SettleInput,
+  type SettleResult,
+  type StarsRefundInput,
+  type StarsRefundResult,
+} from './ledger.js';
+export {
   DEFAULT_QUERY_TIMEOUT_MS,
   type OpenStoreOptions,
   openStore,

@@ -1,6 +1,7 @@
 import type { StorageAdapter } from 'grammy';
 import { StoreError } from '../errors.js';
 import type { Db, OwnedDb, StoreEngine } from './db.js';
+import { createLedger, type Ledger } from './ledger.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { createPgDb } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
@@ -12,6 +13,8 @@ export interface Store {
   readonly kind: 'postgres' | 'pglite';
   /** The engine-neutral handle further repositories (jobs, payments, history) are built on. */
   readonly db: Db;
+  /** Credits: payments, job reservations and their settlement, bonuses (src/store/ledger.ts). */
+  readonly ledger: Ledger;
   /** grammY session storage (read/write/delete by key), JSONB rows in `sessions`. */
   sessions<T>(): StorageAdapter<T>;
   /** Throws StoreError if the database does not answer; used by GET /readyz. */
@@ -56,6 +59,7 @@ export function storeToOpen(options: OpenStoreOptions): StoreToOpen {
   return {
     kind: engine === 'pg' ? 'postgres' : 'pglite',
     db,
+    ledger: createLedger(db),
     sessions: <T>() => sessionStorage<T>(db),
     async ping() {
       await db.query('SELECT 1', [], { operation: 'SELECT' });

@@ -16,8 +16,12 @@ export {
 export const INSTRUMENTATION_SCOPE = 'tracegram';
 
 /** Span names: the plugin's, plus store queries, which follow the database semconv
- * (`{db.operation.name} {db.collection.name}`). */
-export const SPAN = PLUGIN_SPAN;
+ * (`{db.operation.name} {db.collection.name}`), and money operations. */
+export const SPAN = {
+  ...PLUGIN_SPAN,
+  /** One money operation around its store queries: `ledger reserve`, `ledger credit`, … */
+  LEDGER_PREFIX: 'ledger ',
+} as const;
 
 /** Our own span attribute keys; standard ones come from @opentelemetry/semantic-conventions. */
 export const ATTR = {
@@ -29,6 +33,10 @@ export const ATTR = {
   MESSAGE_LENGTH: 'tracegram.message.length',
   /** Which engine served a store query: `pg` or `pglite` (both report db.system.name=postgresql). */
   STORE_ENGINE: 'tracegram.store.engine',
+  /** Credits moved by a ledger operation (absent when it moved none). */
+  LEDGER_AMOUNT: 'tracegram.ledger.amount',
+  /** What a ledger operation did: `credited`, `duplicate`, `reserved`, `insufficient`, `charged`, … */
+  LEDGER_RESULT: 'tracegram.ledger.result',
 } as const;
 
 /**

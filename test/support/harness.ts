@@ -10,10 +10,11 @@ import { parseConfig, type RawEnv } from '../../src/config.js';
 import type { UpdateSummary } from '../../src/telemetry/grammy/index.js';
 import { startTelemetry, type Telemetry, type TelemetryOptions } from '../../src/telemetry/sdk.js';
 import { type BotApiStandIn, startBotApiStandIn } from '../../tools/telegram-stand-in/index.js';
+import { POSTGRES_URL } from './store-engines.js';
+
+export { POSTGRES_URL };
 
 export const TEST_TOKEN = '123456789:AAH-test_token_value_that_must_never_leak';
-/** CI uses the database `test`; parallel checkouts on one machine may each name their own. */
-export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestTelemetry {
   telemetry: Telemetry;
