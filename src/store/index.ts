@@ -27,4 +27,13 @@ export {
   type StoreToOpen,
   storeToOpen,
 } from './open-store.js';
+export {
+  type NewPromoCode,
+  normalisePromoCode,
+  PROMO_CODE_PATTERN,
+  type PromoCodes,
+  type RedeemInput,
+  type RedeemResult,
+} from './promo.js';
 export { sessionStorage } from './sessions.js';
+export { REFERRAL_CODE_PATTERN, type StartInput, type StartResult, type Users } from './users.js';

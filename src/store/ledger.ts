@@ -29,7 +29,7 @@ export interface Balance {
  * The trace id of the update or job run that caused an entry. Omitted, it is the active span's trace id:
  * the entry is then findable from the support code of whatever was running.
  */
-interface Caused {
+export interface Caused {
   cid?: string;
 }
 
@@ -511,7 +511,8 @@ function operation<T extends { status: string }>(
   });
 }
 
-function cidOf(input: Caused): string {
+/** The entry's cid: the given one, or the active span's trace id; throws when there is neither. */
+export function cidOf(input: Caused): string {
   const cid = input.cid ?? trace.getActiveSpan()?.spanContext().traceId;
   if (cid === undefined || !isValidTraceId(cid)) {
     throw new TypeError('ledger: an entry needs the cid (trace id) that caused it');

@@ -5,7 +5,9 @@ import { createLedger, type Ledger } from './ledger.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { createPgDb } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
+import { createPromoCodes, type PromoCodes } from './promo.js';
 import { sessionStorage } from './sessions.js';
+import { createUsers, type Users } from './users.js';
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
 
@@ -15,6 +17,9 @@ export interface Store {
   readonly db: Db;
   /** Credits: payments, job reservations and their settlement, bonuses (src/store/ledger.ts). */
   readonly ledger: Ledger;
+  /** New users and their referrals, invitation codes, blocking (src/store/users.ts). */
+  readonly users: Users;
+  readonly promoCodes: PromoCodes;
   /** grammY session storage (read/write/delete by key), JSONB rows in `sessions`. */
   sessions<T>(): StorageAdapter<T>;
   /** Throws StoreError if the database does not answer; used by GET /readyz. */
@@ -56,10 +61,13 @@ export function storeToOpen(options: OpenStoreOptions): StoreToOpen {
     exec: async (sql, meta) => current().exec(sql, meta),
     transaction: async (fn) => current().transaction(fn),
   };
+  const ledger = createLedger(db);
   return {
     kind: engine === 'pg' ? 'postgres' : 'pglite',
     db,
-    ledger: createLedger(db),
+    ledger,
+    users: createUsers(db, ledger),
+    promoCodes: createPromoCodes(db, ledger),
     sessions: <T>() => sessionStorage<T>(db),
     async ping() {
       await db.query('SELECT 1', [], { operation: 'SELECT' });
