@@ -3,6 +3,7 @@ import { Api, Bot, GrammyError, HttpError, InlineKeyboard, InputFile } from 'gra
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
   type BotApiStandIn,
+  DESCRIPTION,
   type SimulatedUser,
   startBotApiStandIn,
 } from '../tools/telegram-stand-in/index.js';
@@ -323,6 +324,58 @@ describe('users acting', () => {
     expect((await grammyError(api.answerPreCheckoutQuery(query?.id ?? '', true))).description).toBe(
       QUERY_TOO_OLD,
     );
+  });
+
+  test('Stars invoices have no provider token and exactly one price', async () => {
+    const price = { label: 'credits', amount: 50 };
+    expect(
+      (await grammyError(api.sendInvoice(ALICE.id, 't', 'd', 'p', 'XTR', [price, price]))).description,
+    ).toBe(DESCRIPTION.starsOnePrice);
+    expect(
+      (
+        await grammyError(
+          api.sendInvoice(ALICE.id, 't', 'd', 'p', 'XTR', [price], { provider_token: '284685063:TEST' }),
+        )
+      ).description,
+    ).toBe(DESCRIPTION.starsProviderToken);
+    await expect(
+      api.sendInvoice(ALICE.id, 't', 'd', 'p', 'XTR', [price], { provider_token: '' }),
+    ).resolves.toHaveProperty('invoice');
+  });
+
+  test('refundStarPayment returns a paid charge once, to the user who paid', async () => {
+    const invoice = await api.sendInvoice(ALICE.id, 't', 'd', 'p', 'XTR', [{ label: 'credits', amount: 75 }]);
+    const { pre_checkout_query: query } = await alice.pay(invoice);
+    await api.answerPreCheckoutQuery(query?.id ?? '', true);
+    const paid = standIn.updates.at(-1)?.message?.successful_payment;
+    const chargeId = paid?.telegram_payment_charge_id ?? '';
+    expect(standIn.starPayment(chargeId)).toEqual({
+      userId: ALICE.id,
+      telegramPaymentChargeId: chargeId,
+      totalAmount: 75,
+      refunded: false,
+    });
+
+    expect((await grammyError(api.refundStarPayment(ALICE.id + 1, chargeId))).description).toBe(
+      DESCRIPTION.chargeNotFound,
+    );
+    await expect(api.refundStarPayment(ALICE.id, chargeId)).resolves.toBe(true);
+    expect(standIn.starPayment(chargeId)?.refunded).toBe(true);
+    expect((await grammyError(api.refundStarPayment(ALICE.id, chargeId))).description).toBe(
+      DESCRIPTION.chargeAlreadyRefunded,
+    );
+    expect((await grammyError(api.refundStarPayment(ALICE.id, 'never-issued'))).description).toBe(
+      DESCRIPTION.chargeNotFound,
+    );
+  });
+
+  test('redeliver queues the same content under a new update id', async () => {
+    const original = await alice.sendText('twice');
+    const again = standIn.redeliver(original);
+    expect(again.update_id).toBeGreaterThan(original.update_id);
+    expect(again.message).toEqual(original.message);
+    const ids = (await api.getUpdates()).map((update) => update.update_id);
+    expect(ids).toEqual(expect.arrayContaining([original.update_id, again.update_id]));
   });
 
   test('sendPhoto takes an upload, a URL (not fetched) or a file_id it issued', async () => {

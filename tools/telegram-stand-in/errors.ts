@@ -31,6 +31,12 @@ export const DESCRIPTION = {
   botCommandInvalid: 'Bad Request: BOT_COMMAND_INVALID',
   botCommandDescriptionInvalid: 'Bad Request: BOT_COMMAND_DESCRIPTION_INVALID',
   blocked: 'Forbidden: bot was blocked by the user',
+  // Telegram Stars (https://core.telegram.org/bots/payments-stars). Telegram documents CHARGE_ALREADY_REFUNDED;
+  // its answer for a charge id it never issued is undocumented, and this one is the stand-in's.
+  chargeAlreadyRefunded: 'Bad Request: CHARGE_ALREADY_REFUNDED',
+  chargeNotFound: 'Bad Request: CHARGE_NOT_FOUND',
+  starsProviderToken: 'Bad Request: provider_token must be empty for payments in Telegram Stars',
+  starsOnePrice: 'Bad Request: payments in Telegram Stars must have exactly one price',
   webhookActive:
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
   otherGetUpdates:

@@ -5,4 +5,4 @@ export type { ButtonSelector } from './markup.js';
 export { BotApiStandIn, type StandInOptions, startBotApiStandIn } from './stand-in.js';
 export { SimulatedUser, type UserProfile } from './user-sim.js';
 export type { WebhookDelivery } from './webhook.js';
-export type { CallbackAnswer } from './world.js';
+export type { CallbackAnswer, StarPayment } from './world.js';

@@ -4,7 +4,10 @@ import { inlineKeyboardOf } from './markup.js';
 import type { MethodTable } from './methods.js';
 import type { CallbackAnswer, World } from './world.js';
 
-/** The bot's side of the user's taps and payments: answering callback and pre-checkout queries, sending invoices. */
+/**
+ * The bot's side of the user's taps and payments: answering callback and pre-checkout queries, sending
+ * invoices, refunding Stars.
+ */
 export function interactionMethods(world: World): MethodTable {
   return {
     answerCallbackQuery: (p) => {
@@ -42,6 +45,12 @@ export function interactionMethods(world: World): MethodTable {
       ) {
         throw badRequest("can't parse prices JSON object");
       }
+      // Digital goods are sold in Stars: no payment provider, one price (Telegram refuses otherwise).
+      if (currency === 'XTR') {
+        if ((p.string('provider_token') ?? '') !== '')
+          throw new BotApiError(400, DESCRIPTION.starsProviderToken);
+        if (prices.length !== 1) throw new BotApiError(400, DESCRIPTION.starsOnePrice);
+      }
       const keyboard = inlineKeyboardOf(p.values.reply_markup);
       world.writableChat(chatId);
       const totalAmount = prices.reduce((sum, price) => sum + price.amount, 0);
@@ -67,18 +76,32 @@ export function interactionMethods(world: World): MethodTable {
       const query = world.answerPreCheckoutQuery(id);
       if (ok) {
         // Telegram charges the user and tells the bot with a service message from them.
+        const chargeId = `stand-in-charge-${query.id}`;
         const message = world.addMessage(query.from.id, {
           from: query.from,
           successful_payment: {
             currency: query.currency,
             total_amount: query.total_amount,
             invoice_payload: query.invoice_payload,
-            telegram_payment_charge_id: `stand-in-charge-${query.id}`,
+            telegram_payment_charge_id: chargeId,
             provider_payment_charge_id: `stand-in-provider-${query.id}`,
           },
         });
+        world.recordStarPayment({
+          userId: query.from.id,
+          telegramPaymentChargeId: chargeId,
+          totalAmount: query.total_amount,
+        });
         world.queueUpdate({ message });
       }
+      return true;
+    },
+
+    refundStarPayment: (p) => {
+      const userId = p.int('user_id');
+      if (userId === undefined) throw missingParameter('user_id');
+      const chargeId = p.requiredString('telegram_payment_charge_id');
+      world.refundStarPayment(userId, chargeId);
       return true;
     },
   };

@@ -11,7 +11,7 @@ import { buildServer } from './server.js';
 import { LongPoll, updateMethods } from './updates.js';
 import { SimulatedUser, type UserProfile } from './user-sim.js';
 import { type WebhookDelivery, WebhookDispatcher } from './webhook.js';
-import { type CallbackAnswer, World } from './world.js';
+import { type CallbackAnswer, type StarPayment, World } from './world.js';
 
 export interface StandInOptions {
   /** `<bot id>:<secret>`, as BotFather issues; the bot id becomes getMe's id. */
@@ -130,6 +130,26 @@ export class BotApiStandIn {
 
   get webhookDeliveries(): readonly WebhookDelivery[] {
     return [...this.parts.webhooks.deliveries];
+  }
+
+  /** Every update the stand-in queued for the bot, oldest first (confirmed ones included). */
+  get updates(): Update[] {
+    return this.parts.world.queuedUpdates();
+  }
+
+  /**
+   * Queues the same content again under a new update id: what the bot sees when an update is delivered
+   * twice (Telegram redelivers what a crashed instance never confirmed; a payment's service message
+   * repeats its charge id).
+   */
+  redeliver(update: Update): Update {
+    const { update_id: _, ...payload } = update;
+    return this.parts.world.queueUpdate(payload);
+  }
+
+  /** What Telegram knows of a Stars payment: who paid, how much, whether it was refunded. */
+  starPayment(telegramPaymentChargeId: string): StarPayment | undefined {
+    return this.parts.world.starPayment(telegramPaymentChargeId);
   }
 
   /** Updates queued and not yet confirmed by getUpdates' offset or a webhook 2xx. */

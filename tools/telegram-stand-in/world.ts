@@ -42,6 +42,14 @@ export interface InvoiceTerms {
   invoice_payload: string;
 }
 
+/** A Stars payment Telegram made for the bot: refundStarPayment may return it once. */
+export interface StarPayment {
+  userId: number;
+  telegramPaymentChargeId: string;
+  totalAmount: number;
+  refunded: boolean;
+}
+
 interface ChatState {
   chat: Chat.PrivateChat;
   user: User;
@@ -74,9 +82,12 @@ export class World {
   private readonly callbackQueries = new Map<string, { query: CallbackQuery; answer?: CallbackAnswer }>();
   private readonly preCheckoutQueries = new Map<string, { query: PreCheckoutQuery; answered: boolean }>();
   private readonly invoices = new Map<string, InvoiceTerms>();
+  private readonly starPayments = new Map<string, StarPayment>();
   private readonly photos = new Map<string, PhotoSize[]>();
   private readonly updateListeners = new Set<() => void>();
   private pending: Update[] = [];
+  /** Every update ever queued, so a test can find one and deliver it again. */
+  private readonly queued: Update[] = [];
   private nextUpdateId = 1;
   private nextQueryId = 1;
   private nextFileId = 1;
@@ -151,8 +162,13 @@ export class World {
   queueUpdate(payload: UpdatePayload): Update {
     const update = structuredClone({ update_id: this.nextUpdateId++, ...payload }) as Update;
     this.pending.push(update);
+    this.queued.push(structuredClone(update));
     for (const listener of this.updateListeners) listener();
     return structuredClone(update);
+  }
+
+  queuedUpdates(): Update[] {
+    return this.queued.map((update) => structuredClone(update));
   }
 
   /** Subscribes to newly queued updates; returns the unsubscribe function. */
@@ -212,6 +228,23 @@ export class World {
 
   rememberInvoice(message: Message, terms: InvoiceTerms): void {
     this.invoices.set(`${message.chat.id}:${message.message_id}`, terms);
+  }
+
+  recordStarPayment(payment: Omit<StarPayment, 'refunded'>): void {
+    this.starPayments.set(payment.telegramPaymentChargeId, { ...payment, refunded: false });
+  }
+
+  /** Refunds a Stars payment of that user, once; Telegram's errors otherwise. */
+  refundStarPayment(userId: number, chargeId: string): void {
+    const payment = this.starPayments.get(chargeId);
+    if (!payment || payment.userId !== userId) throw new BotApiError(400, DESCRIPTION.chargeNotFound);
+    if (payment.refunded) throw new BotApiError(400, DESCRIPTION.chargeAlreadyRefunded);
+    payment.refunded = true;
+  }
+
+  starPayment(chargeId: string): StarPayment | undefined {
+    const payment = this.starPayments.get(chargeId);
+    return payment && structuredClone(payment);
   }
 
   invoiceTerms(message: Message): InvoiceTerms | undefined {
