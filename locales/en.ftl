@@ -47,8 +47,9 @@ confirm-generate-soon = Generation opens soon: payments and the Generate button 
 help-text = Tracegram creates images, video and audio with AI models.
     /start — main menu
     /help — this help
+    /promo CODE — redeem a promo code
+    /paysupport — help with a payment
     Pick a category, a model, send a prompt, set the options and confirm.
-balance-not-open = The balance is not open yet: top-ups with Telegram payments arrive with the next release.
 history-not-open = History is not open yet: it arrives together with generations in the next release.
 text-outside-form = Use the buttons, or send /start for the main menu.
 unknown-command = I don't know that command. Send /start for the main menu.
@@ -67,3 +68,38 @@ reply-rate-limit = Too many requests, please wait a minute.
 reply-downstream-timeout = The service is slow to answer, please try again. Support code: { $cid }
 reply-db-error = We could not save your progress, please try again in a moment. Support code: { $cid }
 reply-internal-error = Something went wrong on our side. Please try again; if it repeats, tell support this code: { $cid }
+credits = { $count ->
+        [one] { $count } credit
+       *[other] { $count } credits
+    }
+balance-title = 💰 Balance: { $credits }
+balance-held = ⏳ { $credits } set aside for generations in progress.
+balance-topup = Top up with Telegram Stars:
+balance-referral = 🎁 Invite friends: { $link }
+    You get { $credits } for each new user who starts the bot by your link.
+balance-promo = Have a promo code? Send /promo CODE.
+topup-button = { $stars } ⭐ → { $credits }
+invoice-description = { $credits } for generations in Tracegram.
+invoice-sent = 🧾 The invoice for { $stars } ⭐ ({ $credits }) is below: tap Pay.
+payment-received = ✅ Payment received: +{ $credits }.
+paysupport-text = Payment support
+    Something wrong with a payment? Write to us here: the date, the amount in Stars, and the support code if the bot showed one. We answer within a day and refund Stars for credits you have not used.
+    Telegram's own support cannot help with purchases made in this bot.
+promo-usage = Send the code after the command, e.g. /promo WELCOME.
+promo-redeemed = 🎁 Promo code accepted: +{ $credits }. Balance: { $balance }.
+refund-usage = Usage: /refund <telegram_payment_charge_id>
+refund-done = Refunded { $stars } ⭐; { $credits } taken back from the user's balance.
+refund-unknown = No payment with that charge id.
+refund-already = That payment was refunded already.
+refund-spent = Not refunded: the payment gave { $credits } and the user has { $balance } left.
+newpromo-usage = Usage: /newpromo CODE CREDITS USES [DAYS] (CODE: 3-32 of A-Z, 0-9, _ and -)
+newpromo-done = Promo code { $code }: { $credits } credits, up to { $uses } uses.
+reply-unknown-package = This top-up is no longer offered. Open Balance for the current ones.
+reply-payment-mismatch = This invoice no longer matches our prices. Open Balance and try again; you were not charged.
+reply-user-blocked = Payments are not available for this account. Send /paysupport if you think this is a mistake.
+reply-refund-refused = The refund was not made.
+reply-promo-unknown = There is no such promo code.
+reply-promo-expired = This promo code has expired.
+reply-promo-exhausted = This promo code has been used up.
+reply-promo-already-used = You have already used this promo code.
+reply-payment-unmatched = We received your payment but could not match it to a top-up. Send /paysupport with this code: { $cid }

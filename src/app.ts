@@ -101,6 +101,14 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         },
       },
     },
+    money: {
+      db: store.db,
+      ledger: store.ledger,
+      users: store.users,
+      promoCodes: store.promoCodes,
+      referralBonus: config.referralBonus,
+      adminIds: new Set(config.adminIds),
+    },
     ...(options.now ? { now: options.now } : {}),
   });
   // grammY reports here only what escaped the error boundary (its handler itself failed): rare, never silent.
@@ -178,6 +186,8 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         await bot.api.setMyCommands([
           { command: 'start', description: 'Main menu' },
           { command: 'help', description: 'Help' },
+          { command: 'promo', description: 'Redeem a promo code' },
+          { command: 'paysupport', description: 'Help with a payment' },
         ]);
         if (webhookMode) return;
         polling = bot.start({ drop_pending_updates: false }).then(

@@ -16,6 +16,7 @@ const ENV_KEYS = [
   'DATABASE_URL',
   'DATA_DIR',
   'ADMIN_IDS',
+  'REFERRAL_BONUS',
   'GRAFANA_URL',
   'DEBUG_LINK_KEY',
   'LOG_LEVEL',
@@ -92,6 +93,7 @@ const schema = z
       .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be comma-separated numeric Telegram user ids')
       .optional()
       .transform((value) => (value ? value.split(',').map((id) => Number(id.trim())) : [])),
+    REFERRAL_BONUS: z.coerce.number().int().min(0).max(100_000).default(10),
     GRAFANA_URL: url.optional(),
     DEBUG_LINK_KEY: z
       .string()
@@ -145,6 +147,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   adminIds: readonly number[];
+  /** Credits for whoever invited a new user (`/start ref_<code>`); 0: no bonus. */
+  referralBonus: number;
   grafanaUrl: string | undefined;
   /** Signs trace-page links; unset: a random key per process (links then last until a restart). */
   debugLinkKey: string | undefined;
@@ -194,6 +198,7 @@ export function parseConfig(raw: RawEnv): Config {
     databaseUrl: env.DATABASE_URL,
     dataDir: env.DATA_DIR,
     adminIds: env.ADMIN_IDS,
+    referralBonus: env.REFERRAL_BONUS,
     grafanaUrl: env.GRAFANA_URL?.replace(/\/+$/, ''),
     debugLinkKey: env.DEBUG_LINK_KEY,
     logLevel: env.LOG_LEVEL,

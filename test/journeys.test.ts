@@ -161,7 +161,7 @@ describe.each([
     expect(h.standIn.lastMessage(chat)?.text).toContain('/start — main menu');
     await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '⬅️ Back'));
     await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '💰 Balance'));
-    expect(h.standIn.lastMessage(chat)?.text).toContain('not open yet');
+    expect(h.standIn.lastMessage(chat)?.text).toContain('Balance: 0 credits');
 
     await h.act(() => alice.sendCommand('/start'));
     await h.act(() => alice.press(h.standIn.lastMessage(chat) as Message, '🎵 Audio'));

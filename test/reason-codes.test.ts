@@ -322,6 +322,14 @@ async function botWith(extra: Composer<BotContext>) {
         pseudonymize: () => 'u_test',
         hooks: { onUpdateEnd: (s) => summaries.push(s) },
       },
+      money: {
+        db: store.db,
+        ledger: store.ledger,
+        users: store.users,
+        promoCodes: store.promoCodes,
+        referralBonus: 0,
+        adminIds: new Set(),
+      },
     },
     [extra, ...FEATURES],
   );

@@ -3,13 +3,14 @@ import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
 import { callbackGuard } from './callback-guard.js';
-import { type BotContext, initialSession, type SessionData } from './context.js';
+import { type BotContext, initialSession, type MoneyDeps, type SessionData } from './context.js';
 import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
 import { FALLBACK_HANDLER, fallback } from './features/fallback.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
+import { payments } from './features/payments.js';
 
 /** One session per chat, the key both the session and its lock use. */
 function sessionKey(ctx: Context): string | undefined {
@@ -23,12 +24,13 @@ export interface BotDeps {
   apiRoot: string;
   sessions: StorageAdapter<SessionData>;
   telemetry: TracegramTelemetryOptions;
+  money: MoneyDeps;
   /** Injected clock for message-age checks. */
   now?: () => number;
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
-export const FEATURES = [menu, catalogue, params, navigation] as const;
+export const FEATURES = [menu, catalogue, params, navigation, payments] as const;
 
 /** Every `handler` label value the bot can produce, and the update types its journeys take. */
 export const HANDLER_NAMES: readonly string[] = [
@@ -36,7 +38,7 @@ export const HANDLER_NAMES: readonly string[] = [
   FALLBACK_HANDLER,
   NO_HANDLER,
 ];
-export const HANDLED_UPDATE_TYPES = ['message', 'callback_query'] as const;
+export const HANDLED_UPDATE_TYPES = ['message', 'callback_query', 'pre_checkout_query'] as const;
 
 export function createBot(
   deps: BotDeps,
@@ -46,6 +48,10 @@ export function createBot(
   const telemetry = tracegramTelemetry<BotContext>(deps.telemetry);
   bot.api.config.use(...telemetry.transformers);
   bot.use(telemetry);
+  bot.use((ctx, next) => {
+    ctx.money = deps.money;
+    return next();
+  });
 
   // Telegram may deliver a chat's webhooks in parallel; one chat's updates must not race on its session.
   // Outside the error boundary, so an update's apology is sent before the chat's next update starts.

@@ -1,5 +1,6 @@
-import { Composer, type Filter } from 'grammy';
-import { ATTR, EVENT } from '../telemetry/conventions.js';
+import type { Attributes } from '@opentelemetry/api';
+import { Composer, type Filter, type FilterQuery } from 'grammy';
+import { ATTR, EVENT, type EventName } from '../telemetry/conventions.js';
 import type { Action } from '../ui/callback-data.js';
 import { BUTTON, type ButtonId, type HandlerName } from '../ui/registry.js';
 import type { BotContext } from './context.js';
@@ -7,7 +8,14 @@ import type { Outcome } from './outcome.js';
 import { settle } from './screen.js';
 
 /** The commands the bot answers, and the event their `stage received` logs. */
-const COMMAND_EVENT = { start: EVENT.COMMAND_START, help: EVENT.COMMAND_HELP } as const;
+const COMMAND_EVENT = {
+  start: EVENT.COMMAND_START,
+  help: EVENT.COMMAND_HELP,
+  paysupport: EVENT.COMMAND_PAYSUPPORT,
+  promo: EVENT.COMMAND_PROMO,
+  refund: EVENT.COMMAND_REFUND,
+  newpromo: EVENT.COMMAND_NEWPROMO,
+} as const;
 export type Command = keyof typeof COMMAND_EVENT;
 
 type TextContext = Filter<BotContext, 'message:text'>;
@@ -46,6 +54,24 @@ export class Feature extends Composer<BotContext> {
   onCommand(command: Command, handler: (ctx: BotContext) => Promise<Outcome>): this {
     this.command(command, async (ctx) => {
       ctx.telemetry.received(COMMAND_EVENT[command]);
+      ctx.telemetry.routed(this.name);
+      await settle(ctx, await handler(ctx));
+    });
+    return this;
+  }
+
+  /**
+   * Any other update this feature takes (a pre-checkout query, a payment's service message): `event` names
+   * what arrived on `stage received`, with `attributes` read from it.
+   */
+  handle<Q extends FilterQuery>(
+    query: Q,
+    event: EventName,
+    handler: (ctx: Filter<BotContext, Q>) => Promise<Outcome>,
+    attributes: (ctx: Filter<BotContext, Q>) => Attributes = () => ({}),
+  ): this {
+    this.on(query, async (ctx) => {
+      ctx.telemetry.received(event, attributes(ctx));
       ctx.telemetry.routed(this.name);
       await settle(ctx, await handler(ctx));
     });

@@ -1,6 +1,7 @@
 import type { I18nFlavor } from '@grammyjs/i18n';
 import type { Context, SessionFlavor } from 'grammy';
 import type { Category } from '../catalogue/models.js';
+import type { Balance, Db, Ledger, PromoCodes, Users } from '../store/index.js';
 import type { TelemetryFlavor } from '../telemetry/grammy/index.js';
 import type { Action } from '../ui/callback-data.js';
 import type { ScreenId } from '../ui/registry.js';
@@ -32,4 +33,34 @@ export interface ActionFlavor {
   action?: Action;
 }
 
-export type BotContext = Context & SessionFlavor<SessionData> & I18nFlavor & TelemetryFlavor & ActionFlavor;
+/** What the money journeys (balance, payments, referrals, promo codes) need, handed down by the app. */
+export interface MoneyDeps {
+  db: Db;
+  ledger: Ledger;
+  users: Users;
+  promoCodes: PromoCodes;
+  /** Credits for the referrer of each new user (REFERRAL_BONUS); 0 turns the bonus off. */
+  referralBonus: number;
+  /** ADMIN_IDS: who may refund Stars and create promo codes. */
+  adminIds: ReadonlySet<number>;
+}
+
+/** What the Balance screen shows, loaded by the handler that draws it (views are synchronous). */
+export interface BalanceView {
+  balance: Balance;
+  referralLink: string | undefined;
+  /** A line above the balance: the payment just received, the invoice just sent. */
+  notice?: string | undefined;
+}
+
+export interface MoneyFlavor {
+  money: MoneyDeps;
+  balanceView?: BalanceView;
+}
+
+export type BotContext = Context &
+  SessionFlavor<SessionData> &
+  I18nFlavor &
+  TelemetryFlavor &
+  ActionFlavor &
+  MoneyFlavor;

@@ -19,6 +19,8 @@ export async function handleBotError(error: BotError<BotContext>): Promise<void>
     `Something went wrong. Support code: ${cid}`;
   try {
     if (ctx.callbackQuery) await answerQuietly(ctx, text);
+    // Unanswered, Telegram would keep the payment form spinning until its 10 s limit.
+    if (ctx.preCheckoutQuery) await ctx.answerPreCheckoutQuery(false, text);
     if (ctx.chat) await ctx.reply(withCopyableCode(text, cid), { parse_mode: 'HTML' });
   } catch (replyError) {
     ctx.log.error(

@@ -62,5 +62,7 @@ export async function settle(ctx: BotContext, outcome: Outcome): Promise<void> {
   ctx.telemetry.reject(outcome.code, outcome.detail);
   const reply = outcome.reply ?? reasonReply(ctx, outcome.code);
   if (ctx.callbackQuery) await answerQuietly(ctx, reply);
+  // Telegram shows a refused pre-checkout's error_message to the user in the payment form.
+  else if (ctx.preCheckoutQuery) await ctx.answerPreCheckoutQuery(false, reply ?? outcome.detail);
   else if (reply) await ctx.reply(reply);
 }

@@ -1,5 +1,6 @@
 import type { InlineKeyboard } from 'grammy';
 import { CATEGORIES, findModel, type Model, modelsIn } from '../catalogue/models.js';
+import { PACKAGES } from '../catalogue/packages.js';
 import { type ButtonSpec, buildKeyboard } from '../ui/keyboard.js';
 import type { ScreenId } from '../ui/registry.js';
 import type { BotContext } from './context.js';
@@ -104,10 +105,41 @@ export const VIEWS: Record<ScreenId, Render> = {
     keyboard: buildKeyboard('HELP', [[{ button: 'BACK', label: ctx.t('button-back') }]]),
   }),
 
-  BALANCE: (ctx) => ({
-    text: ctx.t('balance-not-open'),
-    keyboard: buildKeyboard('BALANCE', [[{ button: 'BACK', label: ctx.t('button-back') }]]),
-  }),
+  BALANCE: (ctx) => {
+    const view = ctx.balanceView;
+    if (!view) throw new Error('the Balance screen needs its data loaded by its handler');
+    const { available, held } = view.balance;
+    return {
+      text: [
+        view.notice,
+        ctx.t('balance-title', { credits: ctx.t('credits', { count: available }) }),
+        held > 0 ? ctx.t('balance-held', { credits: ctx.t('credits', { count: held }) }) : undefined,
+        ctx.t('balance-topup'),
+        view.referralLink === undefined
+          ? undefined
+          : ctx.t('balance-referral', {
+              link: view.referralLink,
+              credits: ctx.t('credits', { count: ctx.money.referralBonus }),
+            }),
+        ctx.t('balance-promo'),
+      ]
+        .filter((line) => line !== undefined)
+        .join('\n\n'),
+      keyboard: buildKeyboard('BALANCE', [
+        ...PACKAGES.map((pkg): ButtonSpec[] => [
+          {
+            button: 'TOPUP',
+            label: ctx.t('topup-button', {
+              stars: pkg.stars,
+              credits: ctx.t('credits', { count: pkg.credits }),
+            }),
+            args: [pkg.id],
+          },
+        ]),
+        [{ button: 'BACK', label: ctx.t('button-back') }],
+      ]),
+    };
+  },
 
   HISTORY: (ctx) => ({
     text: ctx.t('history-not-open'),

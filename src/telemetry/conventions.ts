@@ -35,6 +35,10 @@ export const ATTR = {
   STORE_ENGINE: 'tracegram.store.engine',
   /** Credits moved by a ledger operation (absent when it moved none). */
   LEDGER_AMOUNT: 'tracegram.ledger.amount',
+  /** The top-up package of a pre-checkout query or payment (an id from src/catalogue/packages.ts). */
+  PAYMENT_PACKAGE: 'tracegram.payment.package',
+  /** What the user pays or paid, in Stars. */
+  PAYMENT_STARS: 'tracegram.payment.stars',
   /** What a ledger operation did: `credited`, `duplicate`, `reserved`, `insufficient`, `charged`, … */
   LEDGER_RESULT: 'tracegram.ledger.result',
 } as const;
@@ -103,6 +107,21 @@ export const EVENT = {
   ...PLUGIN_EVENT,
   COMMAND_START: 'COMMAND_START',
   COMMAND_HELP: 'COMMAND_HELP',
+  COMMAND_PAYSUPPORT: 'COMMAND_PAYSUPPORT',
+  COMMAND_PROMO: 'COMMAND_PROMO',
+  COMMAND_REFUND: 'COMMAND_REFUND',
+  COMMAND_NEWPROMO: 'COMMAND_NEWPROMO',
+  /** Telegram asks whether to take a payment (`stage received` of a `pre_checkout_query`). */
+  PRE_CHECKOUT_RECEIVED: 'PRE_CHECKOUT_RECEIVED',
+  /** A `successful_payment` service message arrived (`stage received`). */
+  PAYMENT_RECEIVED: 'PAYMENT_RECEIVED',
+  /** The payment's credits were written to the ledger (first delivery of its charge id). */
+  PAYMENT_CREDITED: 'PAYMENT_CREDITED',
+  /** Stars went back to a user by an admin's refund, and the credits with them. */
+  STARS_REFUNDED: 'STARS_REFUNDED',
+  /** /start: the user's first visit or not, and what became of a referral code. */
+  USER_STARTED: 'USER_STARTED',
+  PROMO_REDEEMED: 'PROMO_REDEEMED',
   MESSAGE_RECEIVED: 'MESSAGE_RECEIVED',
   CALLBACK_RECEIVED: 'CALLBACK_RECEIVED',
   FAILURE_REPLY_FAILED: 'FAILURE_REPLY_FAILED',

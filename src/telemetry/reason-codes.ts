@@ -12,9 +12,19 @@ export const REASON_CODES = {
   EXPIRED_MESSAGE: { kind: 'rejected', reply: 'reply-expired' },
   VALIDATION_FAILED: { kind: 'rejected', reply: 'reply-validation-failed' },
   RATE_LIMIT: { kind: 'rejected', reply: 'reply-rate-limit' },
+  UNKNOWN_PACKAGE: { kind: 'rejected', reply: 'reply-unknown-package' },
+  PAYMENT_MISMATCH: { kind: 'rejected', reply: 'reply-payment-mismatch' },
+  USER_BLOCKED: { kind: 'rejected', reply: 'reply-user-blocked' },
+  DUPLICATE_PAYMENT: { kind: 'noop', reply: null },
+  REFUND_REFUSED: { kind: 'rejected', reply: 'reply-refund-refused' },
+  PROMO_UNKNOWN: { kind: 'rejected', reply: 'reply-promo-unknown' },
+  PROMO_EXPIRED: { kind: 'rejected', reply: 'reply-promo-expired' },
+  PROMO_EXHAUSTED: { kind: 'rejected', reply: 'reply-promo-exhausted' },
+  PROMO_ALREADY_USED: { kind: 'rejected', reply: 'reply-promo-already-used' },
   DOWNSTREAM_TIMEOUT: { kind: 'error', reply: 'reply-downstream-timeout' },
   DB_ERROR: { kind: 'error', reply: 'reply-db-error' },
   INTERNAL_ERROR: { kind: 'error', reply: 'reply-internal-error' },
+  PAYMENT_UNMATCHED: { kind: 'error', reply: 'reply-payment-unmatched' },
 } as const satisfies Record<string, { kind: OutcomeKind; reply: string | null }>;
 
 export type ReasonCode = keyof typeof REASON_CODES;

@@ -38,7 +38,8 @@ export const BUTTON = {
   OPEN_PARAMS: { code: 'p', args: [], handler: 'catalogue' },
   OPTION: { code: 'o', args: ['param', 'value'], handler: 'params' },
   PARAMS_DONE: { code: 'd', args: [], handler: 'params' },
-  BALANCE: { code: 'b', args: [], handler: 'menu' },
+  BALANCE: { code: 'b', args: [], handler: 'payments' },
+  TOPUP: { code: 't', args: ['package'], handler: 'payments' },
   HISTORY: { code: 'h', args: [], handler: 'menu' },
   HELP: { code: 'q', args: [], handler: 'menu' },
   BACK: { code: 'k', args: [], handler: 'navigation' },
@@ -72,6 +73,7 @@ export const TRANSITIONS: ReadonlyArray<{ from: ScreenId; button: ButtonId; to: 
   { from: 'CONFIRM', button: 'BACK', to: 'PARAMS_FORM' },
   { from: 'CONFIRM', button: 'CANCEL', to: 'MAIN_MENU' },
   { from: 'HELP', button: 'BACK', to: 'MAIN_MENU' },
+  { from: 'BALANCE', button: 'TOPUP', to: 'BALANCE' },
   { from: 'BALANCE', button: 'BACK', to: 'MAIN_MENU' },
   { from: 'HISTORY', button: 'BACK', to: 'MAIN_MENU' },
 ];

@@ -8,6 +8,7 @@ export const SAMPLE_ARGS: Record<ButtonId, string[]> = {
   OPTION: ['duration', '10'],
   PARAMS_DONE: [],
   BALANCE: [],
+  TOPUP: ['s150'],
   HISTORY: [],
   HELP: [],
   BACK: [],
