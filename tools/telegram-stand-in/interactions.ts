@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LabeledPrice } from 'grammy/types';
 import { BotApiError, badRequest, DESCRIPTION, missingParameter } from './errors.js';
 import { inlineKeyboardOf } from './markup.js';
@@ -76,7 +77,8 @@ export function interactionMethods(world: World): MethodTable {
       const query = world.answerPreCheckoutQuery(id);
       if (ok) {
         // Telegram charges the user and tells the bot with a service message from them.
-        const chargeId = `stand-in-charge-${query.id}`;
+        // Unique across stand-ins too, as Telegram's are: a database outlives one test run.
+        const chargeId = `stand-in-charge-${randomUUID()}`;
         const message = world.addMessage(query.from.id, {
           from: query.from,
           successful_payment: {
