@@ -425,6 +425,14 @@ describe.each(STORE_ENGINES)('ledger on $kind', (engine) => {
       expect(await ledger.entries(userId)).toEqual([]);
     });
 
+    test('with tracing off (an all-zero trace id) the entry is written without a cid', async () => {
+      const userId = freshUser();
+      const result = await ledger.creditPayment({ ...payment(userId), cid: '0'.repeat(32) });
+      expect(result.status).toBe('credited');
+      const [entry] = await ledger.entries(userId);
+      expect(entry).toMatchObject({ kind: 'payment', cid: undefined });
+    });
+
     test('each result is on its span', async () => {
       const userId = await funded(2);
       const jobId = randomUUID();

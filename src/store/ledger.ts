@@ -1,4 +1,4 @@
-import { isValidTraceId, trace } from '@opentelemetry/api';
+import { INVALID_TRACEID, isValidTraceId, trace } from '@opentelemetry/api';
 import { ATTR, SPAN } from '../telemetry/conventions.js';
 import { inSpan } from '../telemetry/tracer.js';
 import type { Db, Queryable } from './db.js';
@@ -53,7 +53,7 @@ export interface Payment {
   packageId: string;
   stars: number;
   credits: number;
-  cid: string;
+  cid: string | undefined;
   refunded: boolean;
 }
 
@@ -115,7 +115,7 @@ export interface LedgerEntry {
   paymentId: number | undefined;
   jobId: string | undefined;
   bonusKey: string | undefined;
-  cid: string;
+  cid: string | undefined;
   createdAt: Date;
 }
 
@@ -183,7 +183,7 @@ export function createLedger(db: Db): Ledger {
               input.stars,
               input.credits,
               input.invoicePayload,
-              cid,
+              cid ?? null,
             ],
             { operation: 'INSERT', table: PAYMENTS },
           );
@@ -323,7 +323,7 @@ async function settle(
   q: Queryable,
   kind: 'charge' | 'refund',
   jobId: string,
-  cid: string,
+  cid: string | undefined,
 ): Promise<SettleResult> {
   const { rows } = await q.query<{ user_id: string | number; held: number }>(
     `INSERT INTO ${ENTRIES} (user_id, kind, available, held, job_id, cid)
@@ -331,7 +331,7 @@ async function settle(
      FROM ${ENTRIES} WHERE job_id = $1 AND kind = 'reserve'
      ON CONFLICT DO NOTHING
      RETURNING user_id, held`,
-    [jobId, kind, cid],
+    [jobId, kind, cid ?? null],
     { operation: 'INSERT', table: ENTRIES },
   );
   const row = rows[0];
@@ -358,7 +358,7 @@ interface NewEntry {
   paymentId?: number;
   jobId?: string;
   bonusKey?: string;
-  cid: string;
+  cid: string | undefined;
 }
 
 /** Appends an entry; false when a unique index says it exists already (the exactly-once keys). */
@@ -375,7 +375,7 @@ async function insertEntry(q: Queryable, entry: NewEntry): Promise<boolean> {
       entry.paymentId ?? null,
       entry.jobId ?? null,
       entry.bonusKey ?? null,
-      entry.cid,
+      entry.cid ?? null,
     ],
     { operation: 'INSERT', table: ENTRIES },
   );
@@ -424,7 +424,7 @@ interface PaymentRow {
   package_id: string;
   stars: number;
   credits: number;
-  cid: string;
+  cid: string | null;
   refunded: boolean;
 }
 
@@ -446,7 +446,7 @@ function paymentOf(row: PaymentRow): Payment {
     packageId: row.package_id,
     stars: row.stars,
     credits: row.credits,
-    cid: row.cid,
+    cid: row.cid ?? undefined,
     refunded: row.refunded,
   };
 }
@@ -460,7 +460,7 @@ interface EntryRow {
   payment_id: string | number | null;
   job_id: string | null;
   bonus_key: string | null;
-  cid: string;
+  cid: string | null;
   created_at: Date;
 }
 
@@ -474,7 +474,7 @@ function entryOf(row: EntryRow): LedgerEntry {
     paymentId: row.payment_id === null ? undefined : Number(row.payment_id),
     jobId: row.job_id ?? undefined,
     bonusKey: row.bonus_key ?? undefined,
-    cid: row.cid,
+    cid: row.cid ?? undefined,
     createdAt: row.created_at,
   };
 }
@@ -492,10 +492,10 @@ function operation<T extends { status: string }>(
   name: string,
   input: Caused,
   attributes: Record<string, number>,
-  fn: (cid: string) => Promise<T>,
+  fn: (cid: string | undefined) => Promise<T>,
 ): Promise<T> {
   // Taken before the span starts: inside it, a caller without any trace would find the span's own new trace.
-  let cid: string;
+  let cid: string | undefined;
   try {
     cid = cidOf(input);
   } catch (error) {
@@ -511,9 +511,14 @@ function operation<T extends { status: string }>(
   });
 }
 
-/** The entry's cid: the given one, or the active span's trace id; throws when there is neither. */
-export function cidOf(input: Caused): string {
+/**
+ * The entry's cid: the given one, or the active span's trace id. With tracing off (OTEL_SDK_DISABLED) the
+ * trace id is all zeros and there is no cid to record (undefined). Anything else that is not a trace id,
+ * or no span at all, is a caller's mistake.
+ */
+export function cidOf(input: Caused): string | undefined {
   const cid = input.cid ?? trace.getActiveSpan()?.spanContext().traceId;
+  if (cid === INVALID_TRACEID) return undefined;
   if (cid === undefined || !isValidTraceId(cid)) {
     throw new TypeError('ledger: an entry needs the cid (trace id) that caused it');
   }

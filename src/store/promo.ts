@@ -83,7 +83,7 @@ export function createPromoCodes(db: Db, ledger: Ledger): PromoCodes {
         if (promo.uses >= promo.max_uses) return { status: 'exhausted' };
         await tx.query(
           `INSERT INTO ${REDEMPTIONS} (code, user_id, cid) VALUES ($1, $2, $3)`,
-          [code, input.userId, cid],
+          [code, input.userId, cid ?? null],
           {
             operation: 'INSERT',
             table: REDEMPTIONS,

@@ -13,7 +13,7 @@ CREATE TABLE payments (
   stars                      integer NOT NULL CHECK (stars > 0),
   credits                    integer NOT NULL CHECK (credits > 0),
   invoice_payload            text NOT NULL,
-  cid                        text NOT NULL,
+  cid                        text CHECK (cid ~ '^[0-9a-f]{32}$'),
   created_at                 timestamptz NOT NULL DEFAULT now(),
   -- Set once, when an admin's refundStarPayment succeeded; the ledger holds the matching debit.
   refunded_at                timestamptz
@@ -47,8 +47,9 @@ CREATE TABLE ledger_entries (
   job_id      text,
   -- What a bonus is for, unique per user: `referral:<referred user>`, `promo:<CODE>`.
   bonus_key   text,
-  -- The trace id (cid) of the update or job run that caused the entry.
-  cid         text NOT NULL CHECK (cid ~ '^[0-9a-f]{32}$'),
+  -- The trace id (cid) of the update or job run that caused the entry; NULL only when tracing is off
+  -- (OTEL_SDK_DISABLED), where no trace id exists.
+  cid         text CHECK (cid ~ '^[0-9a-f]{32}$'),
   created_at  timestamptz NOT NULL DEFAULT now(),
   CHECK ((kind IN ('payment', 'stars_refund')) = (payment_id IS NOT NULL)),
   CHECK ((kind IN ('reserve', 'charge', 'refund')) = (job_id IS NOT NULL)),

@@ -31,7 +31,7 @@ CREATE TABLE promo_codes (
 CREATE TABLE promo_redemptions (
   code       text NOT NULL REFERENCES promo_codes (code),
   user_id    bigint NOT NULL,
-  cid        text NOT NULL,
+  cid        text CHECK (cid ~ '^[0-9a-f]{32}$'),
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (code, user_id)
 );
