@@ -20,6 +20,8 @@ export interface BotProcessOptions {
   env: Record<string, string>;
   /** Load @opentelemetry/auto-instrumentations-node before the app, as its README tells users to. */
   autoInstrumentations: boolean;
+  /** The checkout whose code runs; default this one (`--baseline` runs another beside it). */
+  cwd?: string | undefined;
 }
 
 /**
@@ -33,8 +35,9 @@ export class BotProcess {
   readonly #ready: Promise<void>;
 
   constructor(options: BotProcessOptions) {
-    // `npm start`'s own command line (node <flags> <entry>), with the peer's hook and our probe before the entry.
-    const [, ...startArgs] = packageJson.scripts.start.split(' ');
+    // `npm start`'s own command line ([exec] node <flags> <entry>), with the peer's hook and our probe before the entry.
+    const words = packageJson.scripts.start.split(' ');
+    const startArgs = words.slice(words.indexOf('node') + 1);
     const entry = startArgs.pop() as string;
     const args = [
       ...startArgs,
@@ -44,7 +47,7 @@ export class BotProcess {
       entry,
     ];
     this.child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
+      cwd: options.cwd ?? REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

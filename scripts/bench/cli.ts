@@ -21,6 +21,7 @@ const { values } = parseArgs({
     setups: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 
@@ -28,7 +29,20 @@ const smoke = values.smoke;
 const number = (value: string | undefined, fallback: number) =>
   value === undefined ? fallback : Number(value);
 const wanted = values.setups?.split(',');
-const setups = wanted ? SETUPS.filter((s) => wanted.includes(s.name)) : SETUPS;
+const chosen = wanted ? SETUPS.filter((s) => wanted.includes(s.name)) : SETUPS;
+// Another checkout (say a worktree of main) as one more setup, to measure a change in alternating rounds.
+const setups = values.baseline
+  ? [
+      ...chosen,
+      {
+        name: 'baseline',
+        store: 'postgres' as const,
+        telemetry: 'otlp' as const,
+        description: `full telemetry, OTLP export, code of ${values.baseline}`,
+        checkout: values.baseline,
+      },
+    ]
+  : chosen;
 if (setups.length === 0) throw new Error(`--setups: pick from ${SETUPS.map((s) => s.name).join(', ')}`);
 
 const outDir = values.out ?? join(REPO_ROOT, 'bench-results');

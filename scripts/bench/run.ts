@@ -16,6 +16,8 @@ export interface BenchSetup {
   store: 'postgres' | 'pglite';
   telemetry: 'otlp' | 'disabled' | 'auto';
   description: string;
+  /** Run the code of another checkout (e.g. main, to compare a change in alternating rounds). */
+  checkout?: string;
 }
 
 /** The configurations measured side by side, in alternating rounds of one run. */
@@ -148,7 +150,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         // The default ("all") includes cloud detectors that call metadata servers off this machine.
         ...(setup.telemetry === 'auto' ? { OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' } : {}),
       };
-      const bot = new BotProcess({ env, autoInstrumentations: setup.telemetry === 'auto' });
+      const bot = new BotProcess({
+        env,
+        autoInstrumentations: setup.telemetry === 'auto',
+        cwd: setup.checkout,
+      });
       const chatIds = Array.from({ length: options.chats }, (_, i) => 100_000 + i);
       const target = createTarget(
         token,
@@ -290,6 +296,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     pair('telemetry on / off', 'otlp', 'disabled');
     pair('auto-instrumentations / off', 'auto', 'disabled');
     pair('PGlite / PostgreSQL (telemetry on)', 'pglite', 'otlp');
+    pair('this checkout / baseline checkout', 'otlp', 'baseline');
 
     const disabled = running.find((r) => r.setup.telemetry === 'disabled');
     return {
