@@ -293,6 +293,25 @@ describe.each(engines)('store on $kind', (engine) => {
       }
     });
 
+    test('writing back a session exactly as it was read costs no query; a changed one is written', async () => {
+      const sessions = store.sessions<{ screen: string; draft: { n: number } }>();
+      const key = `unchanged:${randomUUID()}`;
+      await sessions.write(key, { screen: 'MAIN_MENU', draft: { n: 1 } });
+      const writes = () => tracing.spans().filter((span) => span.name === 'INSERT sessions').length;
+      const before = writes();
+
+      // What grammY does after a rejected press: read, touch nothing, write back.
+      const unchanged = await sessions.read(key);
+      await sessions.write(key, unchanged as { screen: string; draft: { n: number } });
+      expect(writes()).toBe(before);
+
+      const changed = (await sessions.read(key)) as { screen: string; draft: { n: number } };
+      changed.draft.n = 2;
+      await sessions.write(key, changed);
+      expect(writes()).toBe(before + 1);
+      await expect(sessions.read(key)).resolves.toEqual({ screen: 'MAIN_MENU', draft: { n: 2 } });
+    });
+
     test('ping is a span named by its operation alone', async () => {
       await store.ping();
       const [span] = tracing.spans();

@@ -2,30 +2,47 @@ import type { StorageAdapter } from 'grammy';
 import type { Queryable } from './db.js';
 
 const TABLE = 'sessions';
+/** Reads whose write never came (the update failed) are forgotten past this many keys. */
+const MAX_REMEMBERED_READS = 10_000;
 
 /**
  * grammY session storage in the `sessions` table, one JSONB document per key. Values must be JSON:
  * JSONB reorders object keys and cannot hold `\u0000` in strings.
+ *
+ * grammY writes the session back after every update; most rejections (a stale press, a no-op) leave it
+ * as it was read, so a write of exactly what was read is skipped: one round trip less, and a concurrent
+ * writer elsewhere is not overwritten with an old copy.
  */
 export function sessionStorage<T>(db: Queryable): StorageAdapter<T> {
+  const lastRead = new Map<string, string>();
   return {
     async read(key) {
       const { rows } = await db.query<{ value: T }>(`SELECT value FROM ${TABLE} WHERE key = $1`, [key], {
         operation: 'SELECT',
         table: TABLE,
       });
-      return rows[0]?.value;
+      const value = rows[0]?.value;
+      if (value !== undefined) {
+        if (lastRead.size >= MAX_REMEMBERED_READS) lastRead.clear();
+        lastRead.set(key, JSON.stringify(value));
+      }
+      return value;
     },
     async write(key, value) {
       // Serialised here: pg would turn a top-level array into a Postgres array, not JSON.
+      const json = JSON.stringify(value);
+      const read = lastRead.get(key);
+      lastRead.delete(key);
+      if (read === json) return;
       await db.query(
         `INSERT INTO ${TABLE} (key, value) VALUES ($1, $2::jsonb)
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
-        [key, JSON.stringify(value)],
+        [key, json],
         { operation: 'INSERT', table: TABLE },
       );
     },
     async delete(key) {
+      lastRead.delete(key);
       await db.query(`DELETE FROM ${TABLE} WHERE key = $1`, [key], { operation: 'DELETE', table: TABLE });
     },
   };
