@@ -2,6 +2,7 @@ import { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
+import { botApiFetch } from './bot-api-fetch.js';
 import { callbackGuard } from './callback-guard.js';
 import { type BotContext, initialSession, type MoneyDeps, type SessionData } from './context.js';
 import { handleBotError } from './error-boundary.js';
@@ -44,7 +45,7 @@ export function createBot(
   deps: BotDeps,
   features: readonly Composer<BotContext>[] = FEATURES,
 ): Bot<BotContext> {
-  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot } });
+  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot, fetch: botApiFetch() } });
   const telemetry = tracegramTelemetry<BotContext>(deps.telemetry);
   bot.api.config.use(...telemetry.transformers);
   bot.use(telemetry);
