@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the real bot in webhook mode, side by side with telemetry on, OTEL_SDK_DISABLED=true,
  * auto-instrumentations, and PGlite, in alternating rounds of one run. `--smoke` is a seconds-long run
- * for CI; `--cpu-prof` writes a V8 profile per setup and summarises it. See docs/benchmarks.md.
+ * for CI; `--cpu-prof` writes a V8 profile per setup and summarises it; `--soak <seconds>` watches memory
+ * at full load with the collector up, then black-holed. See docs/benchmarks.md.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './bot-process.js';
 import { formatReport } from './report.js';
 import { runBench, SETUPS } from './run.js';
+import { formatSoak, runSoak } from './soak.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string' },
     baseline: { type: 'string' },
+    soak: { type: 'string' },
   },
 });
 
@@ -51,7 +54,7 @@ const cpuProfileDir = values['cpu-prof'] ? join(outDir, `profiles-${stamp}`) : u
 await mkdir(outDir, { recursive: true });
 if (cpuProfileDir) await mkdir(cpuProfileDir, { recursive: true });
 
-const report = await runBench({
+const benchOptions = {
   setups,
   rounds: number(values.rounds, smoke ? 1 : 5),
   roundMs: number(values['round-seconds'], smoke ? 1 : 8) * 1000,
@@ -64,10 +67,23 @@ const report = await runBench({
     'postgres://postgres@127.0.0.1:5432/test',
   seed: 20261129,
   cpuProfileDir,
-  log: (line) => process.stderr.write(`${line}\n`),
-});
+  log: (line: string) => process.stderr.write(`${line}\n`),
+};
 
-const markdown = formatReport(report);
-await writeFile(join(outDir, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
-await writeFile(join(outDir, `bench-${stamp}.md`), `${markdown}\n`);
-process.stdout.write(`${markdown}\nWritten to ${join(outDir, `bench-${stamp}.md`)} (and .json)\n`);
+if (values.soak !== undefined) {
+  // Memory under sustained load, one setup (the first named; default: full telemetry on PostgreSQL).
+  const soak = await runSoak({
+    ...benchOptions,
+    setups: wanted ? chosen : chosen.slice(0, 1),
+    soakMs: Number(values.soak) * 1000,
+  });
+  const markdown = formatSoak(soak);
+  await writeFile(join(outDir, `soak-${stamp}.json`), `${JSON.stringify(soak, null, 2)}\n`);
+  process.stdout.write(`${markdown}\nWritten to ${join(outDir, `soak-${stamp}.json`)}\n`);
+} else {
+  const report = await runBench(benchOptions);
+  const markdown = formatReport(report);
+  await writeFile(join(outDir, `bench-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(outDir, `bench-${stamp}.md`), `${markdown}\n`);
+  process.stdout.write(`${markdown}\nWritten to ${join(outDir, `bench-${stamp}.md`)} (and .json)\n`);
+}

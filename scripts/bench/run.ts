@@ -6,7 +6,7 @@ import pg from 'pg';
 import { BotProcess, type Sample } from './bot-process.js';
 import { startFakeBotApi } from './fake-bot-api.js';
 import { createTarget, drive, percentile, type Target } from './load.js';
-import { startOtlpCounter } from './otlp-counter.js';
+import { type OtlpCounter, startOtlpCounter } from './otlp-counter.js';
 import { type ProfileSummary, summariseProfile } from './profile-summary.js';
 import { seededRandom, UPDATE_KINDS, type UpdateKind } from './workload.js';
 
@@ -111,6 +111,30 @@ export interface BenchReport {
 
 const WEBHOOK_SECRET = 'bench-webhook-secret';
 
+/** The environment `npm start` gets for one setup: webhook mode, the fake Bot API, its own OTLP prefix and store. */
+export async function botEnv(
+  setup: BenchSetup,
+  at: { token: string; port: number; apiUrl: string; otlp: OtlpCounter; databaseUrl: string },
+): Promise<{ env: Record<string, string>; secret: string; dataDir: string | undefined }> {
+  const dataDir = setup.store === 'pglite' ? await mkdtemp(join(tmpdir(), 'tracegram-bench-')) : undefined;
+  const env: Record<string, string> = {
+    BOT_TOKEN: at.token,
+    TELEGRAM_API_ROOT: at.apiUrl,
+    BOT_MODE: 'webhook',
+    PORT: String(at.port),
+    PUBLIC_URL: `http://127.0.0.1:${at.port}`,
+    WEBHOOK_SECRET,
+    OTEL_EXPORTER_OTLP_ENDPOINT: at.otlp.endpoint(setup.name),
+    ...(setup.store === 'postgres'
+      ? { DATABASE_URL: withSearchPath(at.databaseUrl, schemaOf(setup)) }
+      : { DATA_DIR: dataDir as string }),
+    ...(setup.telemetry === 'disabled' ? { OTEL_SDK_DISABLED: 'true' } : {}),
+    // The default ("all") includes cloud detectors that call metadata servers off this machine.
+    ...(setup.telemetry === 'auto' ? { OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' } : {}),
+  };
+  return { env, secret: WEBHOOK_SECRET, dataDir };
+}
+
 interface Running {
   setup: BenchSetup;
   bot: BotProcess;
@@ -128,28 +152,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const otlp = await startOtlpCounter();
   const running: Running[] = [];
   try {
-    if (options.setups.some((s) => s.store === 'postgres')) await resetSchemas(options);
+    await resetSchemas(options.databaseUrl, options.setups);
     options.log(`starting ${options.setups.length} bot processes…`);
     for (const [index, setup] of options.setups.entries()) {
       const port = await freePort();
       const token = `${9000 + index}:bench-${setup.name}`;
-      const dataDir =
-        setup.store === 'pglite' ? await mkdtemp(join(tmpdir(), 'tracegram-bench-')) : undefined;
-      const env: Record<string, string> = {
-        BOT_TOKEN: token,
-        TELEGRAM_API_ROOT: api.url,
-        BOT_MODE: 'webhook',
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        WEBHOOK_SECRET,
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint(setup.name),
-        ...(setup.store === 'postgres'
-          ? { DATABASE_URL: withSearchPath(options.databaseUrl, schemaOf(setup)) }
-          : { DATA_DIR: dataDir as string }),
-        ...(setup.telemetry === 'disabled' ? { OTEL_SDK_DISABLED: 'true' } : {}),
-        // The default ("all") includes cloud detectors that call metadata servers off this machine.
-        ...(setup.telemetry === 'auto' ? { OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' } : {}),
-      };
+      const { env, dataDir } = await botEnv(setup, {
+        token,
+        port,
+        apiUrl: api.url,
+        otlp,
+        databaseUrl: options.databaseUrl,
+      });
       const bot = new BotProcess({
         env,
         autoInstrumentations: setup.telemetry === 'auto',
@@ -353,11 +367,13 @@ function schemaOf(setup: BenchSetup): string {
 }
 
 /** Each Postgres setup gets a fresh schema of its own, so their sessions tables start equal and never collide. */
-async function resetSchemas(options: BenchOptions): Promise<void> {
-  const client = new pg.Client({ connectionString: options.databaseUrl });
+export async function resetSchemas(databaseUrl: string, setups: readonly BenchSetup[]): Promise<void> {
+  const postgres = setups.filter((s) => s.store === 'postgres');
+  if (postgres.length === 0) return;
+  const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    for (const setup of options.setups.filter((s) => s.store === 'postgres')) {
+    for (const setup of postgres) {
       await client.query(`DROP SCHEMA IF EXISTS ${schemaOf(setup)} CASCADE`);
       await client.query(`CREATE SCHEMA ${schemaOf(setup)}`);
     }
@@ -372,7 +388,7 @@ function withSearchPath(databaseUrl: string, schema: string): string {
   return url.toString();
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
