@@ -69,7 +69,7 @@ function answerTracking(ctx: TelemetryFlavor): Transformer {
     const response = await prev(method, payload, signal);
     if (response.ok) {
       safely('logging the answer', () =>
-        ctx.log.info(
+        ctx.log.debug(
           { event: EVENT.ANSWER_CALLBACK_QUERY, has_text: 'text' in payload },
           'callback answered',
         ),

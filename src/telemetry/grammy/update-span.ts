@@ -13,7 +13,8 @@ import {
 export interface StageLog {
   event: string;
   message: string;
-  level?: 'info' | 'warn' | 'error';
+  /** Default `debug`: the stage span already says it; decisions worth a line at `info` say so. */
+  level?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 /**
@@ -50,14 +51,20 @@ export class UpdateSpan {
     safely('tagging the update', () => this.root.setAttributes(attributes));
   }
 
-  /** A stage span is an instant under the root: it marks a decision, carries its attributes, logs once. */
+  /**
+   * A stage span is an instant under the root: it marks a decision and carries its attributes. Its log line
+   * is written at `log.level`; the routine stages (received, routed, accepted) only at `debug`.
+   */
   stage(name: string, attributes: Attributes, log: StageLog, failed = false): void {
     safely('recording a stage', () => {
       const span = tracer.startSpan(name, { attributes }, trace.setSpan(context.active(), this.root));
       if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
-      context.with(trace.setSpan(context.active(), span), () =>
-        this.#logger[log.level ?? 'info']({ event: log.event, ...logFields(attributes) }, log.message),
-      );
+      const level = log.level ?? 'debug';
+      if (this.#logger.isLevelEnabled(level)) {
+        context.with(trace.setSpan(context.active(), span), () =>
+          this.#logger[level]({ event: log.event, ...logFields(attributes) }, log.message),
+        );
+      }
       span.end();
     });
   }

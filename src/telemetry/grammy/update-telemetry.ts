@@ -121,7 +121,7 @@ export class UpdateTelemetry {
     return this.#span.render(screenId, async () => {
       const result = await fn();
       safely('recording the render', () => {
-        this.#options.logger.info({ event: EVENT.UI_RENDER, screen_id: screenId }, 'screen rendered');
+        this.#options.logger.debug({ event: EVENT.UI_RENDER, screen_id: screenId }, 'screen rendered');
         this.#options.metrics.screenView(screenId);
       });
       return result;
@@ -171,6 +171,8 @@ export class UpdateTelemetry {
           outcome,
           reason_code: reasonCode,
           handler: this.handler,
+          // At `info` this line stands for the stages: what the user was shown, if anything.
+          ...(this.screenId ? { screen_id: this.screenId } : {}),
           duration_ms: durationMs,
         },
         failed ? 'update failed' : 'update handled',
