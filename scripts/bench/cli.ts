@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './bot-process.js';
 import { formatReport } from './report.js';
-import { runBench, SETUPS } from './run.js';
+import { type BenchSetup, runBench, SETUPS } from './run.js';
 import { formatSoak, runSoak } from './soak.js';
 
 const { values } = parseArgs({
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     baseline: { type: 'string' },
     soak: { type: 'string' },
+    variant: { type: 'string', multiple: true },
   },
 });
 
@@ -34,7 +35,7 @@ const number = (value: string | undefined, fallback: number) =>
 const wanted = values.setups?.split(',');
 const chosen = wanted ? SETUPS.filter((s) => wanted.includes(s.name)) : SETUPS;
 // Another checkout (say a worktree of main) as one more setup, to measure a change in alternating rounds.
-const setups = values.baseline
+const setups: BenchSetup[] = values.baseline
   ? [
       ...chosen,
       {
@@ -45,7 +46,19 @@ const setups = values.baseline
         checkout: values.baseline,
       },
     ]
-  : chosen;
+  : [...chosen];
+// `--variant name:KEY=VALUE,KEY=VALUE`: full telemetry on PostgreSQL with some environment changed.
+for (const variant of values.variant ?? []) {
+  const [name = '', assignments = ''] = variant.split(':');
+  const env = Object.fromEntries(assignments.split(',').map((pair) => pair.split('=') as [string, string]));
+  setups.push({
+    name,
+    store: 'postgres',
+    telemetry: 'otlp',
+    description: `full telemetry, ${assignments}`,
+    env,
+  });
+}
 if (setups.length === 0) throw new Error(`--setups: pick from ${SETUPS.map((s) => s.name).join(', ')}`);
 
 const outDir = values.out ?? join(REPO_ROOT, 'bench-results');

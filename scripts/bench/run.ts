@@ -18,6 +18,8 @@ export interface BenchSetup {
   description: string;
   /** Run the code of another checkout (e.g. main, to compare a change in alternating rounds). */
   checkout?: string;
+  /** Extra environment, e.g. OTEL_TRACES_EXPORTER=none to see what one part of the telemetry costs. */
+  env?: Record<string, string>;
 }
 
 /** The configurations measured side by side, in alternating rounds of one run. */
@@ -131,6 +133,7 @@ export async function botEnv(
     ...(setup.telemetry === 'disabled' ? { OTEL_SDK_DISABLED: 'true' } : {}),
     // The default ("all") includes cloud detectors that call metadata servers off this machine.
     ...(setup.telemetry === 'auto' ? { OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process' } : {}),
+    ...setup.env,
   };
   return { env, secret: WEBHOOK_SECRET, dataDir };
 }
@@ -311,6 +314,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     pair('auto-instrumentations / off', 'auto', 'disabled');
     pair('PGlite / PostgreSQL (telemetry on)', 'pglite', 'otlp');
     pair('this checkout / baseline checkout', 'otlp', 'baseline');
+    for (const { setup } of running) if (setup.env) pair(`${setup.name} / off`, setup.name, 'disabled');
 
     const disabled = running.find((r) => r.setup.telemetry === 'disabled');
     return {
