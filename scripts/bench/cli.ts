@@ -50,7 +50,11 @@ const setups: BenchSetup[] = values.baseline
 // `--variant name:KEY=VALUE,KEY=VALUE`: full telemetry on PostgreSQL with some environment changed.
 for (const variant of values.variant ?? []) {
   const [name = '', assignments = ''] = variant.split(':');
-  const env = Object.fromEntries(assignments.split(',').map((pair) => pair.split('=') as [string, string]));
+  const env = Object.fromEntries(
+    assignments
+      .split(',')
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
   setups.push({
     name,
     store: 'postgres',
