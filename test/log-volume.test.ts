@@ -21,10 +21,12 @@ describe('log lines per update at LOG_LEVEL=info', () => {
   });
   afterAll(() => h.stop());
 
-  test('a success writes its first and last line; the last names the screen drawn', async () => {
+  test('a success writes its first and last line (and its business events); the last names the screen', async () => {
     const start = await h.act(() => user.sendCommand('/start'));
+    // USER_STARTED is a business event, not a stage: it keeps its line.
     expect(linesOf(start.traceId).map((line) => line.event)).toEqual([
       EVENT.UPDATE_RECEIVED,
+      EVENT.USER_STARTED,
       EVENT.DISPATCH_OK,
     ]);
     expect(linesOf(start.traceId).at(-1)).toMatchObject({
