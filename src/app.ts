@@ -16,6 +16,7 @@ import { renderTracePage } from './debug/trace-page.js';
 import { describeError } from './errors.js';
 import { Lifecycle, type Stage } from './lifecycle.js';
 import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
+import { createMetricsServer } from './server/metrics-server.js';
 import { type Store, storeToOpen } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
 import type { UpdateSummary } from './telemetry/grammy/index.js';
@@ -40,6 +41,7 @@ export interface AppOptions {
 export interface App {
   readonly bot: Bot<BotContext>;
   readonly http: FastifyInstance;
+  readonly metricsHttp: FastifyInstance;
   readonly store: Store;
   readonly logger: Logger;
   /** The traces and log lines this process keeps: /debug, the trace page and the admin API read them. */
@@ -48,6 +50,8 @@ export interface App {
   readonly linkSigner: LinkSigner;
   /** The HTTP server's base URL once started. */
   readonly httpUrl: string | undefined;
+  /** The metrics listener's base URL once started (`/metrics`). */
+  readonly metricsUrl: string | undefined;
   /** `signal` abandons a start that is still under way (grammY retries getMe with backoff). */
   start(signal?: AbortSignal): Promise<void>;
   /** Stops what was started, in reverse, within SHUTDOWN_TIMEOUT_MS; never throws. */
@@ -125,9 +129,9 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   const replyText = englishReplies();
 
   const webhookMode = config.mode === 'webhook';
+  const metricsHttp = createMetricsServer({ logger, renderMetrics: () => telemetry.exposition.render() });
   const http = createHttpServer({
     logger,
-    renderMetrics: () => telemetry.exposition.render(),
     // A readiness probe every few seconds would otherwise be a stream of one-span traces in Tempo.
     checkReady: () => context.with(suppressTracing(context.active()), () => store.ping()),
     tracePage: {
@@ -163,6 +167,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
   let httpUrl: string | undefined;
+  let metricsUrl: string | undefined;
   const stages: Stage[] = [
     {
       // Started in main.ts before any app module loaded; stopped last, so it ships every other stage's lines.
@@ -176,6 +181,14 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
           },
         ],
       ],
+    },
+    {
+      // Up before the store and Telegram, so a scrape sees a bot that is still starting (or stuck doing so).
+      name: 'metrics',
+      async start() {
+        metricsUrl = await metricsHttp.listen({ port: config.metrics.port, host: config.metrics.host });
+      },
+      stop: [['close the metrics listener', () => metricsHttp.close()]],
     },
     { name: 'store', start: () => store.open(), stop: [['close the store', () => store.close()]] },
     {
@@ -242,6 +255,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   return {
     bot,
     http,
+    metricsHttp,
     store,
     logger,
     traces,
@@ -249,13 +263,16 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     get httpUrl() {
       return httpUrl;
     },
+    get metricsUrl() {
+      return metricsUrl;
+    },
     async start(signal) {
       logger.info(
         { event: EVENT.APP_STARTING, mode: config.mode, store: config.databaseUrl ? 'postgres' : 'pglite' },
         'starting',
       );
       await lifecycle.start(signal);
-      logger.info({ event: EVENT.APP_READY, mode: config.mode, http: httpUrl }, 'ready');
+      logger.info({ event: EVENT.APP_READY, mode: config.mode, http: httpUrl, metrics: metricsUrl }, 'ready');
     },
     async stop(reason = 'stop requested') {
       logger.info({ event: EVENT.APP_STOPPING, reason }, 'stopping');

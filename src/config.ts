@@ -11,6 +11,8 @@ const ENV_KEYS = [
   'TELEGRAM_API_ROOT',
   'BOT_MODE',
   'PORT',
+  'METRICS_PORT',
+  'METRICS_HOST',
   'PUBLIC_URL',
   'WEBHOOK_SECRET',
   'DATABASE_URL',
@@ -49,6 +51,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
 }
 
 const url = z.url({ protocol: /^https?$/ });
+const port = z.coerce.number().int().min(0).max(65535);
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
@@ -77,7 +80,13 @@ const schema = z
       .regex(/^\d+:[\w-]+$/, 'does not look like a bot token (digits:letters)'),
     TELEGRAM_API_ROOT: url.default('https://api.telegram.org'),
     BOT_MODE: z.enum(['polling', 'webhook']).default('polling'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    PORT: port.default(8080),
+    // Its own listener, on loopback by default: series names and volumes are not for the public webhook port.
+    METRICS_PORT: port.default(9464),
+    METRICS_HOST: z
+      .string()
+      .regex(/^[\w.:-]+$/, 'must be a host name or an IP address to listen on (e.g. 127.0.0.1, 0.0.0.0)')
+      .default('127.0.0.1'),
     PUBLIC_URL: url.optional(),
     WEBHOOK_SECRET: z
       .string()
@@ -142,6 +151,8 @@ export interface Config {
   telegramApiRoot: string;
   mode: 'polling' | 'webhook';
   port: number;
+  /** `/metrics` listens here, apart from the public port. */
+  metrics: { port: number; host: string };
   publicUrl: string | undefined;
   webhookSecret: string | undefined;
   databaseUrl: string | undefined;
@@ -193,6 +204,7 @@ export function parseConfig(raw: RawEnv): Config {
     telegramApiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
     mode: env.BOT_MODE,
     port: env.PORT,
+    metrics: { port: env.METRICS_PORT, host: env.METRICS_HOST },
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     webhookSecret: env.WEBHOOK_SECRET,
     databaseUrl: env.DATABASE_URL,

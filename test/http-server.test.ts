@@ -1,10 +1,11 @@
 import type { Update } from 'grammy/types';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { createHttpServer, WEBHOOK_BODY_LIMIT_BYTES, WEBHOOK_PATH } from '../src/server/http-server.js';
+import { createMetricsServer } from '../src/server/metrics-server.js';
 import { EVENT, METRIC } from '../src/telemetry/conventions.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { withUnitSuffixes } from '../src/telemetry/prometheus-exposition.js';
-import { testTelemetry } from './support/harness.js';
+import { startHarness, testTelemetry } from './support/harness.js';
 
 const SECRET = 'correct-secret_123';
 
@@ -12,13 +13,11 @@ describe('HTTP server', () => {
   let lines: Array<Record<string, unknown>>;
   let handled: Update[];
   let ready: boolean;
+  const logger = () =>
+    createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
   const server = () =>
     createHttpServer({
-      logger: createLogger({
-        level: 'info',
-        destination: { write: (l: string) => void lines.push(JSON.parse(l)) },
-      }),
-      renderMetrics: () => testTelemetry().telemetry.exposition.render(),
+      logger: logger(),
       checkReady: async () => {
         if (!ready) throw new Error('store down');
       },
@@ -41,12 +40,21 @@ describe('HTTP server', () => {
     expect(down.json()).toEqual({ status: 'unavailable', reason: 'DB_ERROR' });
   });
 
-  test('/metrics serves the Prometheus exposition of the app meter', async () => {
+  test('/metrics is served on its own listener, not on the public port', async () => {
     testTelemetry().telemetry.metrics.screenView('MAIN_MENU');
-    const response = await server().inject('/metrics');
+    const metrics = createMetricsServer({
+      logger: logger(),
+      renderMetrics: () => testTelemetry().telemetry.exposition.render(),
+    });
+    const response = await metrics.inject('/metrics');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     expect(response.body).toMatch(/tracegram_screen_views_total\{screen_id="MAIN_MENU"\} \d+/);
+
+    const onPublicPort = await server().inject('/metrics');
+    expect(onPublicPort.statusCode).toBe(404);
+    expect(onPublicPort.json()).toEqual({ status: 'rejected', reason: 'NOT_FOUND' });
+    expect(onPublicPort.body).not.toContain('tracegram_');
   });
 
   const update = {
@@ -92,22 +100,61 @@ describe('HTTP server', () => {
     expect(lines).toContainEqual(expect.objectContaining({ event: EVENT.MALFORMED_UPDATE }));
   });
 
-  test('an oversized webhook body → 413, logged with its reason', async () => {
+  // Fastify's own codes name its internals: the caller gets our reason, the log line keeps fastify's as detail.
+  test.each([
+    {
+      name: 'an oversized body',
+      contentType: 'application/json',
+      payload: JSON.stringify({ update_id: 1, padding: 'x'.repeat(WEBHOOK_BODY_LIMIT_BYTES) }),
+      status: 413,
+      reason: 'BODY_TOO_LARGE',
+    },
+    {
+      name: 'a body that is not JSON',
+      contentType: 'application/json',
+      payload: '{"update_id": 1,',
+      status: 400,
+      reason: 'MALFORMED_UPDATE',
+    },
+    {
+      name: 'an empty JSON body',
+      contentType: 'application/json',
+      payload: '',
+      status: 400,
+      reason: 'MALFORMED_UPDATE',
+    },
+    {
+      name: 'a body that is not JSON at all',
+      contentType: 'text/csv',
+      payload: 'a,b',
+      status: 415,
+      reason: 'UNSUPPORTED_MEDIA_TYPE',
+    },
+  ])("a webhook call with $name → $status $reason, logged with fastify's detail", async (c) => {
     const response = await server().inject({
       method: 'POST',
       url: WEBHOOK_PATH,
-      headers: { 'x-telegram-bot-api-secret-token': SECRET, 'content-type': 'application/json' },
-      payload: JSON.stringify({ update_id: 1, padding: 'x'.repeat(WEBHOOK_BODY_LIMIT_BYTES) }),
+      headers: { 'x-telegram-bot-api-secret-token': SECRET, 'content-type': c.contentType },
+      payload: c.payload,
     });
-    expect(response.statusCode).toBe(413);
+    expect(response.statusCode).toBe(c.status);
+    expect(response.json()).toEqual({ status: 'rejected', reason: c.reason });
+    expect(response.body).not.toContain('FST_');
     expect(handled).toEqual([]);
     expect(lines).toContainEqual(
       expect.objectContaining({
         event: EVENT.WEBHOOK_REJECTED,
-        reason: 'FST_ERR_CTP_BODY_TOO_LARGE',
-        status: 413,
+        reason: c.reason,
+        status: c.status,
+        detail: expect.stringMatching(/^FST_ERR_/),
       }),
     );
+  });
+
+  test('an unknown path → 404 NOT_FOUND, in our words', async () => {
+    const response = await server().inject({ method: 'POST', url: '/telegram/webhook/../admin' });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ status: 'rejected', reason: 'NOT_FOUND' });
   });
 
   test('a webhook call with the right secret and a real update is handled', async () => {
@@ -172,6 +219,25 @@ describe('/metrics names', () => {
     const text = await exposition.render();
     for (const { promName } of Object.values(METRIC)) {
       expect(text).toMatch(new RegExp(`^# TYPE ${promName} `, 'm'));
+    }
+  });
+});
+
+describe('the metrics listener', () => {
+  test('listens on loopback apart from PORT by default, and PORT does not serve /metrics', async () => {
+    const h = await startHarness({ env: { METRICS_PORT: '0', METRICS_HOST: undefined } });
+    try {
+      expect(new URL(h.metricsUrl).hostname).toBe('127.0.0.1');
+      expect(new URL(h.metricsUrl).port).not.toBe(new URL(h.httpUrl).port);
+      const scrape = await fetch(`${h.metricsUrl}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toContain('tracegram_updates_total');
+      const publicPort = await fetch(`${h.httpUrl}/metrics`);
+      expect(publicPort.status).toBe(404);
+      expect(await publicPort.text()).not.toContain('tracegram_');
+      expect((await fetch(`${h.httpUrl}/healthz`)).status).toBe(200);
+    } finally {
+      await h.stop();
     }
   });
 });

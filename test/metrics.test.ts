@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 
 async function scrape(): Promise<string> {
-  return (await fetch(`${h.httpUrl}/metrics`)).text();
+  return (await fetch(`${h.metricsUrl}/metrics`)).text();
 }
 
 /** `name{a="1",b="2"} value` lines of one metric family, as label maps. */

@@ -18,7 +18,7 @@ test('a second instance polling with the same token stops this one loudly (409),
       expect.objectContaining({ event: EVENT.BOTAPI_ERROR, method: 'getUpdates', error_code: 409 }),
     );
     expect(lines).toContainEqual(expect.objectContaining({ event: EVENT.POLLING_STOPPED, level: 'fatal' }));
-    const metrics = await (await fetch(`${h.httpUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/tracegram_botapi_calls_total\{method="getUpdates",error_code="409"\} 1/);
     // Long polls are counted but kept out of the latency histogram: their wait is not Telegram's latency.
     expect(metrics).not.toMatch(/tracegram_botapi_duration_seconds_count\{method="getUpdates"/);

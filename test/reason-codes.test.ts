@@ -290,7 +290,7 @@ describe('failures outside the handlers', () => {
         [ATTR.BOTAPI_ERROR_CODE]: '429',
         [ATTR.BOTAPI_RETRY_AFTER]: 3,
       });
-      const metrics = await (await fetch(`${h.httpUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
       expect(metrics).toMatch(
         new RegExp(`tracegram_botapi_calls_total\\{[^}]*${LABEL.ERROR_CODE}="429"[^}]*\\} 1`),
       );

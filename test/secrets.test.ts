@@ -114,7 +114,7 @@ test('no metric, exported or scraped, carries a secret or personal data', async 
   const exported = JSON.stringify(h.otel.metrics.getMetrics());
   expect(exported).toContain('tracegram.updates');
   expectClean('exported metrics', exported);
-  const scraped = await (await fetch(`${h.httpUrl}/metrics`)).text();
+  const scraped = await (await fetch(`${h.metricsUrl}/metrics`)).text();
   expect(scraped).toContain('tracegram_updates_total');
   expectClean('/metrics', scraped);
 });

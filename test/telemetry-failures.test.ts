@@ -62,7 +62,7 @@ test('failed exports are counted on /metrics for the telemetry-health alert', as
   const deadline = Date.now() + 15_000;
   let metrics = '';
   while (Date.now() < deadline) {
-    metrics = await (await fetch(`${h.httpUrl}/metrics`)).text();
+    metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
     if (/tracegram_telemetry_export_failures_total\{signal="traces"\} [1-9]/.test(metrics)) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -314,8 +314,8 @@ export const BOT_OVERVIEW: DashboardSpec = {
         {
           title: 'Stack components up',
           answers:
-            'Can Prometheus reach the collector, Tempo, Loki and itself (1 up, 0 down)? The collector has no ' +
-            'Docker healthcheck: this is it.',
+            'Can Prometheus reach the collector, Tempo, Loki, itself and the bot (1 up, 0 down)? The collector ' +
+            'has no Docker healthcheck: this is it. The bot (tracegram-bot) is its metrics listener answering.',
           kind: 'stat',
           width: 12,
           unit: 'short',

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Update } from 'grammy/types';
 import { EVENT } from '../telemetry/conventions.js';
 import type { Logger } from '../telemetry/logger.js';
+import { answerRejectionsWithOurReasons, HTTP_REASON, statusSchema } from './rejections.js';
 import { type TracePageDeps, tracePageRoute } from './trace-page-route.js';
 
 /** Telegram sends updates well under this; anything larger is not an update. */
@@ -12,8 +13,6 @@ const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
 
 export interface HttpServerDeps {
   logger: Logger;
-  /** The Prometheus text exposition of the app's metrics. */
-  renderMetrics: () => Promise<string>;
   /** Resolves when the store answers; throws otherwise. */
   checkReady: () => Promise<void>;
   /**
@@ -25,27 +24,18 @@ export interface HttpServerDeps {
   tracePage?: Omit<TracePageDeps, 'logger'>;
 }
 
-const statusSchema = {
-  type: 'object',
-  properties: { status: { type: 'string' }, reason: { type: 'string' } },
-  required: ['status'],
-} as const;
-
 /**
- * Health, readiness, Prometheus metrics and (in webhook mode) the Telegram webhook.
- * Request logging is off: every update already has its own trace and log lines, and scrapes are noise.
+ * Health, readiness and (in webhook mode) the Telegram webhook; `/metrics` has its own listener
+ * (metrics-server.ts). Request logging is off: every update already has its own trace and log lines.
  */
 export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: WEBHOOK_BODY_LIMIT_BYTES });
 
-  // Oversized or unparsable bodies, and updates the bot could not even start on (Telegram retries a 5xx),
-  // end here with a logged reason instead of fastify's default reply.
-  app.setErrorHandler((error: { statusCode?: number; code?: string; name?: string }, request, reply) => {
-    const status = error.statusCode ?? 500;
-    const reason = error.code ?? error.name ?? 'ERROR';
-    const event = request.url === WEBHOOK_PATH ? EVENT.WEBHOOK_REJECTED : EVENT.HTTP_ERROR;
-    deps.logger.warn({ event, reason, status, path: request.url }, 'HTTP request rejected');
-    void reply.code(status).send({ status: 'rejected', reason });
+  // Oversized or unparsable bodies, and updates the bot could not even start on (Telegram retries a 5xx).
+  answerRejectionsWithOurReasons(app, {
+    logger: deps.logger,
+    event: (path) => (path === WEBHOOK_PATH ? EVENT.WEBHOOK_REJECTED : EVENT.HTTP_ERROR),
+    malformedBody: (path) => (path === WEBHOOK_PATH ? HTTP_REASON.MALFORMED_UPDATE : HTTP_REASON.BAD_REQUEST),
   });
 
   app.get('/healthz', { schema: { response: { 200: statusSchema } } }, async () => ({ status: 'alive' }));
@@ -58,13 +48,9 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
         await deps.checkReady();
         return { status: 'ready' };
       } catch {
-        return reply.code(503).send({ status: 'unavailable', reason: 'DB_ERROR' });
+        return reply.code(503).send({ status: 'unavailable', reason: HTTP_REASON.DB_ERROR });
       }
     },
-  );
-
-  app.get('/metrics', async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.renderMetrics()),
   );
 
   if (deps.tracePage) void app.register(tracePageRoute, { ...deps.tracePage, logger: deps.logger });
@@ -97,7 +83,7 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
               },
               'webhook request without the right secret',
             );
-            return reply.code(401).send({ status: 'rejected', reason: 'UNAUTHORIZED' });
+            return reply.code(401).send({ status: 'rejected', reason: HTTP_REASON.UNAUTHORIZED });
           }
         },
       },
@@ -107,7 +93,7 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
             { event: EVENT.MALFORMED_UPDATE, reason: 'body is not a Telegram update', status: 400 },
             'malformed update rejected',
           );
-          return reply.code(400).send({ status: 'rejected', reason: 'MALFORMED_UPDATE' });
+          return reply.code(400).send({ status: 'rejected', reason: HTTP_REASON.MALFORMED_UPDATE });
         }
         await webhook.handleUpdate(request.body);
         return { status: 'ok' };

@@ -102,7 +102,7 @@ describe('error-ratio alert against a real Prometheus scraping the real bot', ()
 
   beforeAll(async () => {
     h = await startHarness();
-    const target = new URL(h.httpUrl).host;
+    const target = new URL(h.metricsUrl).host;
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
     writeFileSync(join(dir, 'rules.yaml'), stringify(prometheusRules({ timeScale: TIME_SCALE })));
@@ -195,7 +195,7 @@ describe('error-ratio alert against a real Prometheus scraping the real bot', ()
   // recorded as promName in conventions.ts), or the dashboards only work on one of the two paths: the same
   // set, no family missing and none extra.
   test('/metrics serves exactly the tracegram_* families conventions.ts names (promName)', async () => {
-    const exposition = await (await fetch(`${h.httpUrl}/metrics`)).text();
+    const exposition = await (await fetch(`${h.metricsUrl}/metrics`)).text();
     expect(exposedFamilies(exposition, 'tracegram_')).toEqual(PROM_NAMES);
   });
 

@@ -57,6 +57,8 @@ export interface Harness {
   standIn: BotApiStandIn;
   app: App;
   httpUrl: string;
+  /** Where `/metrics` is served (its own loopback listener). */
+  metricsUrl: string;
   otel: TestTelemetry;
   /** Every JSON line the app logged, parsed. */
   logLines: () => Array<Record<string, unknown>>;
@@ -95,6 +97,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     BOT_TOKEN: TEST_TOKEN,
     TELEGRAM_API_ROOT: standIn.apiRoot,
     PORT: '0',
+    METRICS_PORT: '0',
     DATA_DIR: 'memory://',
     LOG_LEVEL: 'debug',
     ...(options.postgres ? { DATABASE_URL: POSTGRES_URL } : {}),
@@ -142,6 +145,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     standIn,
     app,
     httpUrl: (app.httpUrl ?? '').replace('0.0.0.0', '127.0.0.1'),
+    metricsUrl: app.metricsUrl ?? '',
     otel,
     logLines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     outcomes,
