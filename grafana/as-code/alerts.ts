@@ -8,7 +8,7 @@ import { GRAFANA_DATASOURCE } from '../../src/telemetry/grafana.js';
 import { DASHBOARD_UID } from './dashboard-uids.js';
 import { COLLECTOR_DROP_METRICS, SCRAPE_JOB } from './external-metrics.js';
 import { ext, orZero, sel, sumIncrease, sumRate } from './promql.js';
-import { envRef, GRAFANA_ENV } from './provisioning.js';
+import { envRef, GRAFANA_ENV, verbatim } from './provisioning.js';
 
 export type Severity = 'warning' | 'critical';
 
@@ -271,8 +271,11 @@ export const ALERT_FOLDER = 'Tracegram';
 const GRAFANA_OP: Record<AlertRule['op'], string> = { '>': 'gt', '<': 'lt' };
 
 /**
- * Grafana-managed alerting provisioning, as Grafana should read it: provisioning.ts writes every literal `$`
- * as `$$` (Grafana expands `$VAR` from its environment in these files) and `envRef`s as `${VAR}`.
+ * Grafana-managed alerting provisioning, as Grafana should read it. provisioning.ts writes a literal `$` as
+ * `$$` where Grafana expands `$VAR` from its environment (titles, labels, contact point settings) and leaves
+ * `verbatim` fields as they are: Grafana stores rule annotations and query models without interpolation,
+ * so the Go template in a summary is written with a single `$`, and the dashboard link uses the template
+ * function `externalURL` (Grafana's root_url, which always ends in `/`) instead of an env reference.
  */
 export function grafanaAlerting(panelId: (dashboardUid: string, panelTitle: string) => number): unknown {
   const prom = GRAFANA_DATASOURCE.PROMETHEUS;
@@ -293,37 +296,37 @@ export function grafanaAlerting(panelId: (dashboardUid: string, panelTitle: stri
               refId: 'A',
               relativeTimeRange: { from: durationSeconds(rule.lookback), to: 0 },
               datasourceUid: prom.uid,
-              model: {
+              model: verbatim({
                 refId: 'A',
                 expr: rule.query(asWritten),
                 instant: true,
                 range: false,
                 intervalMs: 60_000,
-              },
+              }),
             },
             {
               refId: 'C',
               datasourceUid: '__expr__',
-              model: {
+              model: verbatim({
                 refId: 'C',
                 type: 'threshold',
                 expression: 'A',
                 conditions: [{ evaluator: { type: GRAFANA_OP[rule.op], params: [rule.threshold] } }],
-              },
+              }),
             },
           ],
           noDataState: 'OK',
           execErrState: 'Error',
           for: rule.for,
           labels: { severity: rule.severity, service: 'tracegram' },
-          annotations: {
+          annotations: verbatim({
             summary: `${rule.summary} (now {{ ${rule.valueFormat === 'percent' ? 'humanizePercentage' : 'humanize'} $values.A.Value }})`,
             description: rule.action,
-            // The root URL comes from Grafana's own environment (GF_SERVER_ROOT_URL, set in docker-compose.yml).
-            dashboard: `${envRef(GRAFANA_ENV.ROOT_URL)}${dashboardPath(rule).slice(1)}`,
+            // externalURL is GF_SERVER_ROOT_URL (docker-compose.yml), with its trailing slash.
+            dashboard: `{{ externalURL }}${dashboardPath(rule).slice(1)}`,
             __dashboardUid__: rule.dashboard.uid,
             __panelId__: String(panelId(rule.dashboard.uid, rule.dashboard.panel)),
-          },
+          }),
           isPaused: false,
         })),
       },

@@ -1,13 +1,15 @@
 /**
- * Grafana provisioning files are YAML in which Grafana expands `$VAR` / `${VAR}` from its own environment.
- * The generators build objects holding the text Grafana should end up with; `provisioningYaml` escapes
- * every literal `$` as `$$` and turns `envRef` markers into `${VAR}`, the only unescaped `$` in the output.
+ * Grafana provisioning files are YAML in which Grafana expands `$VAR` / `${VAR}` from its own environment,
+ * field by field: most values go through its env interpolation (`$$` is a literal `$`), but alert-rule
+ * annotations and query models are taken as written (pkg/services/provisioning/alerting/rules_types.go:
+ * `Annotations.Raw`, `Model.Raw`). The generators build objects holding the text Grafana should end up with;
+ * `provisioningYaml` escapes every literal `$` as `$$` in interpolated fields, leaves `verbatim` subtrees
+ * alone, and turns `envRef` markers into `${VAR}`, the only unescaped `$` in interpolated text.
  */
 import { stringify } from 'yaml';
 
 /** Variables docker-compose.yml passes to the grafana service for provisioning to expand. */
 export const GRAFANA_ENV = {
-  ROOT_URL: 'GF_SERVER_ROOT_URL',
   ALERT_BOT_TOKEN: 'ALERT_TELEGRAM_BOT_TOKEN',
   ALERT_CHAT_ID: 'ALERT_TELEGRAM_CHAT_ID',
 } as const;
@@ -29,7 +31,28 @@ export function logical(text: string): string {
   return text.replaceAll(ENV_MARK, '${').replaceAll(ENV_END, '}');
 }
 
+const verbatimSubtrees = new WeakSet<object>();
+
+/**
+ * Marks a subtree Grafana reads without env interpolation (alert annotations, query models): it is written
+ * as is, so a Go template's `$values` keeps its single `$`. An `envRef` there would reach Grafana as text.
+ */
+export function verbatim<T extends object>(value: T): T {
+  const strings = (v: unknown): string[] =>
+    typeof v === 'string'
+      ? [v]
+      : v !== null && typeof v === 'object'
+        ? Object.values(v).flatMap(strings)
+        : [];
+  if (strings(value).some((text) => text.includes(ENV_MARK))) {
+    throw new Error('an envRef in a field Grafana does not interpolate would reach it as literal text');
+  }
+  verbatimSubtrees.add(value);
+  return value;
+}
+
 function escapeDollars(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && verbatimSubtrees.has(value)) return value;
   if (typeof value === 'string') {
     return value.replaceAll('$', '$$$$').replaceAll(ENV_MARK, '${').replaceAll(ENV_END, '}');
   }

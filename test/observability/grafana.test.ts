@@ -23,11 +23,12 @@ import {
   type DashboardJson,
   dashboardFiles,
   explorePanes,
+  grafanaInterpolate,
   readJson,
+  readProvisioningAsGrafana,
   readText,
   readYaml,
   SAMPLE_TRACE_ID,
-  unescapeProvisioning,
 } from './support.js';
 
 const PROVISIONED_UIDS = new Set(
@@ -85,7 +86,7 @@ describe('datasource uids', () => {
 
 describe('datasource links between signals', () => {
   type Ds = { uid: string; jsonData: Record<string, never> };
-  const ds = unescapeProvisioning(readYaml<{ datasources: Ds[] }>(OUTPUT_PATH.DATASOURCES)).datasources;
+  const ds = readProvisioningAsGrafana<{ datasources: Ds[] }>(OUTPUT_PATH.DATASOURCES).datasources;
   const byUid = (uid: string): unknown => ds.find((d) => d.uid === uid)?.jsonData;
 
   test('Prometheus exemplars link to Tempo under both exemplar labels', () => {
@@ -128,25 +129,38 @@ describe('datasource links between signals', () => {
   });
 });
 
-describe('provisioning escapes `$`', () => {
+describe('provisioning reads right once Grafana has interpolated it', () => {
   test.each([OUTPUT_PATH.DATASOURCES, OUTPUT_PATH.ALERTING, OUTPUT_PATH.DASHBOARD_PROVIDERS])(
-    '%s',
+    '%s: every variable Grafana expands is one compose passes it',
     (path) => {
-      const text = readText(path);
-      const unescaped = text.replaceAll('$$', '').match(/\$\{?[A-Za-z_]+\}?/g) ?? [];
-      for (const ref of unescaped) {
-        expect(Object.values(GRAFANA_ENV).map((name) => `\${${name}}`)).toContain(ref);
-      }
+      const expanded = new Set<string>();
+      readProvisioningAsGrafana(path, (name) => {
+        expanded.add(name);
+        return '';
+      });
+      for (const name of expanded) expect(Object.values(GRAFANA_ENV) as string[]).toContain(name);
     },
   );
 
-  test('templates reach Grafana with a single `$`', () => {
-    const alerting = unescapeProvisioning(
-      readYaml<{ groups: { rules: { annotations: { summary: string } }[] }[] }>(OUTPUT_PATH.ALERTING),
-    );
-    expect(alerting.groups[0]?.rules[0]?.annotations.summary).toContain(
-      '{{ humanizePercentage $values.A.Value }}',
-    );
+  test('alert summaries reach the Go template with a single `$` (annotations are not interpolated)', () => {
+    const alerting = readProvisioningAsGrafana<{
+      groups: { rules: { annotations: Record<string, string> }[] }[];
+    }>(OUTPUT_PATH.ALERTING);
+    const annotations = alerting.groups.flatMap((g) => g.rules.map((r) => r.annotations));
+    expect(annotations[0]?.summary).toContain('{{ humanizePercentage $values.A.Value }}');
+    for (const annotation of annotations) {
+      expect(annotation.summary).toMatch(/\{\{ humanize(Percentage)? \$values\.A\.Value \}\}/);
+      // No `$$` (Go's template parser rejects it) and no `${VAR}` (nothing would expand it).
+      expect(Object.values(annotation).join('\n')).not.toMatch(/\$\$|\$\{/);
+    }
+  });
+
+  test("the interpolation model is Grafana's: `$$` is a literal `$`, unset names expand to nothing", () => {
+    expect(grafanaInterpolate('{{ $$values.A }}')).toBe('{{ $values.A }}');
+    expect(grafanaInterpolate('{{ $values.A }}')).toBe('{{ .A }}');
+    const chatId = grafanaVar(GRAFANA_ENV.ALERT_CHAT_ID);
+    expect(grafanaInterpolate(chatId)).toBe(chatId);
+    expect(grafanaInterpolate(chatId, () => '42')).toBe('42');
   });
 });
 
@@ -176,7 +190,8 @@ describe('alerting', () => {
     }
     for (const rule of alerting.groups.flatMap((g) => g.rules)) {
       expect(rule.annotations.description).toBeTruthy();
-      expect(rule.annotations.dashboard).toMatch(/^\$\{GF_SERVER_ROOT_URL\}d\/tracegram-/);
+      // externalURL is Grafana's root_url, which Grafana always ends with `/`.
+      expect(rule.annotations.dashboard).toMatch(/^\{\{ externalURL \}\}d\/tracegram-/);
       expect(rule.uid.length).toBeLessThanOrEqual(40);
     }
   });

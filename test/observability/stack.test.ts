@@ -105,7 +105,7 @@ function listenPorts(name: string): number[] {
   if (service === undefined) throw new Error(`no compose service ${name}`);
   switch (name) {
     case 'bot':
-      return [Number(service.environment?.PORT)];
+      return [Number(service.environment?.PORT), Number(service.environment?.METRICS_PORT)];
     case 'postgres':
       return [DEFAULT_PORT.postgres];
     case 'grafana':
@@ -383,8 +383,34 @@ describe('docker-compose.yml', () => {
     const required = [...text.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]);
     expect(required).toEqual(['BOT_TOKEN']);
     const bare = [...text.matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]);
-    // A bare ${VAR} is only allowed as the fallback of another default, where BOT_TOKEN is set.
-    expect(bare).toEqual(['BOT_TOKEN']);
+    expect(bare).toEqual([]);
+  });
+
+  test('alerts go out through a bot of their own, never with BOT_TOKEN', () => {
+    const token = String(services.grafana?.environment?.[GRAFANA_ENV.ALERT_BOT_TOKEN]);
+    expect(token).toMatch(/^\$\{ALERT_BOT_TOKEN:-/);
+    expect(token).not.toContain('BOT_TOKEN}');
+    expect(token.replace('ALERT_BOT_TOKEN', '')).not.toContain('BOT_TOKEN');
+  });
+
+  test('/metrics has its own port: reachable inside the network for Prometheus, published on loopback only', () => {
+    const env = services.bot?.environment ?? {};
+    expect(env.METRICS_PORT).toBeDefined();
+    expect(env.METRICS_PORT).not.toBe(env.PORT);
+    expect(env.METRICS_HOST).toBe('0.0.0.0');
+    expect(services.bot?.ports).toContain(`127.0.0.1:${env.METRICS_PORT}:${env.METRICS_PORT}`);
+    // Prometheus keeps only `up` from it: the same series arrive by OTLP, and two copies would double every sum.
+    const prometheus = configOf<{
+      scrape_configs: {
+        job_name: string;
+        static_configs: { targets: string[] }[];
+        metric_relabel_configs?: { action: string; regex: string }[];
+      }[];
+    }>('prometheus', '--config.file');
+    const job = prometheus.scrape_configs.find((c) =>
+      c.static_configs.some((sc) => sc.targets.includes(`bot:${env.METRICS_PORT}`)),
+    );
+    expect(job?.metric_relabel_configs).toEqual([expect.objectContaining({ action: 'drop', regex: '.+' })]);
   });
 
   test('every variable compose reads is documented in .env.example', () => {

@@ -12,7 +12,7 @@ import type { LRParser } from '@lezer/lr';
 import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
 import { OUTPUT_PATH } from '../../grafana/as-code/outputs.js';
-import { grafanaVar } from '../../grafana/as-code/provisioning.js';
+import { GRAFANA_ENV, grafanaVar } from '../../grafana/as-code/provisioning.js';
 import { GRAFANA_DATASOURCE, traceLogsQuery, traceUrl } from '../../src/telemetry/grafana.js';
 import { SCREEN } from '../../src/ui/registry.js';
 
@@ -34,14 +34,73 @@ export function readJson<T = unknown>(path: string): T {
   return JSON.parse(readText(path)) as T;
 }
 
-/** Grafana provisioning text as Grafana sees it after env expansion (`$$` → `$`). */
-export function unescapeProvisioning<T>(value: T): T {
-  if (typeof value === 'string') return value.replaceAll('$$', '$') as T;
-  if (Array.isArray(value)) return value.map(unescapeProvisioning) as T;
+/**
+ * Grafana's env interpolation of one provisioning value (pkg/services/provisioning/values, interpolateValue):
+ * split on `$$`, expand `$NAME` and `${NAME}` in each part as Go's os.Expand does, join the parts with `$`.
+ * `lookup` answers each name; by default a compose-passed variable reads back as `${NAME}` (so checks can
+ * see which one) and any other name as Grafana's unset value, the empty string.
+ */
+export function grafanaInterpolate(
+  text: string,
+  lookup: (name: string) => string = (name) =>
+    (Object.values(GRAFANA_ENV) as string[]).includes(name) ? `\${${name}}` : '',
+): string {
+  return text
+    .split('$$')
+    .map((part) =>
+      part.replace(
+        /\$(?:\{([^}]*)\}|([*#$@!?\-0-9])|([A-Za-z0-9_]+))/g,
+        (_match, braced?: string, special?: string, plain?: string) =>
+          lookup(braced ?? special ?? plain ?? ''),
+      ),
+    )
+    .join('$');
+}
+
+function interpolateDeep<T>(value: T, lookup?: (name: string) => string): T {
+  if (typeof value === 'string') return grafanaInterpolate(value, lookup) as T;
+  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, lookup)) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unescapeProvisioning(v)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateDeep(v, lookup)])) as T;
   }
   return value;
+}
+
+/** Fields of an alert rule Grafana stores as written (rules_types.go: `Annotations.Raw`, `Model.Raw`). */
+const RAW_RULE_FIELDS = new Set(['annotations']);
+
+/**
+ * A provisioning file as Grafana reads it: every value interpolated, except alert rules' annotations and
+ * query models, which Grafana takes as written. `lookup` as for grafanaInterpolate.
+ */
+export function readProvisioningAsGrafana<T>(path: string, lookup?: (name: string) => string): T {
+  const file = readYaml<Record<string, unknown>>(path);
+  const groups = file.groups as { rules?: Record<string, unknown>[] }[] | undefined;
+  if (groups === undefined) return interpolateDeep(file, lookup) as T;
+  const read = interpolateDeep({ ...file, groups: [] }, lookup);
+  return {
+    ...read,
+    groups: groups.map((group) => ({
+      ...interpolateDeep({ ...group, rules: [] }, lookup),
+      rules: (group.rules ?? []).map((rule) =>
+        Object.fromEntries(
+          Object.entries(rule).map(([key, value]) => {
+            if (RAW_RULE_FIELDS.has(key)) return [key, value];
+            if (key === 'data') {
+              return [
+                key,
+                (value as Record<string, unknown>[]).map((query) => ({
+                  ...interpolateDeep({ ...query, model: undefined }, lookup),
+                  model: query.model,
+                })),
+              ];
+            }
+            return [key, interpolateDeep(value, lookup)];
+          }),
+        ),
+      ),
+    })),
+  } as T;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -242,7 +301,7 @@ export function allExpressions(): Expression[] {
   }
 
   type Rule = { data: { datasourceUid: string; model: { expr?: string } }[] };
-  const alerting = unescapeProvisioning(readYaml<{ groups: { rules: Rule[] }[] }>(OUTPUT_PATH.ALERTING));
+  const alerting = readProvisioningAsGrafana<{ groups: { rules: Rule[] }[] }>(OUTPUT_PATH.ALERTING);
   for (const group of alerting.groups) {
     for (const rule of group.rules) {
       for (const query of rule.data) {
@@ -267,7 +326,7 @@ export function allExpressions(): Expression[] {
       tracesToMetrics?: { queries: { query: string }[] };
     };
   };
-  const ds = unescapeProvisioning(readYaml<{ datasources: Ds[] }>(OUTPUT_PATH.DATASOURCES));
+  const ds = readProvisioningAsGrafana<{ datasources: Ds[] }>(OUTPUT_PATH.DATASOURCES);
   for (const source of ds.datasources) {
     const logs = source.jsonData.tracesToLogsV2;
     if (logs) add(list, `${OUTPUT_PATH.DATASOURCES} › tracesToLogsV2`, 'logql', logs.query);
