@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,4 +183,86 @@ describe('a SIGTERM while the bot is still starting', () => {
     },
     30_000,
   );
+});
+
+/** Every process below `pid` (npm → its shell, if any → node → esbuild). */
+function descendantsOf(pid: number): number[] {
+  let children: number[];
+  try {
+    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map(Number);
+  } catch {
+    children = []; // ps exits 1 when there are none
+  }
+  return children.flatMap((child) => [child, ...descendantsOf(child)]);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('a supervisor that signals the process it started', () => {
+  test('SIGTERM to `npm start` stops the bot itself: no node left polling, its port closed', async () => {
+    const standIn = await startBotApiStandIn({ token: TEST_TOKEN });
+    const dataDir = mkdtempSync(join(tmpdir(), 'tracegram-supervised-'));
+    // What the README documents and a supervisor runs: npm itself, the process that gets the signal.
+    const child = spawn('npm', ['start'], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        BOT_TOKEN: TEST_TOKEN,
+        TELEGRAM_API_ROOT: standIn.apiRoot,
+        PORT: '0',
+        METRICS_PORT: '0',
+        DATA_DIR: dataDir,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let processes: number[] = [];
+    try {
+      const ready = await new Promise<{ http: string }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the bot did not start: ${stdout}`)), 40_000);
+        child.stdout?.on('data', () => {
+          const line = stdout.split('\n').find((l) => l.includes('"event":"APP_READY"'));
+          if (line) {
+            clearTimeout(timer);
+            resolve(JSON.parse(line) as { http: string });
+          }
+        });
+      });
+      processes = descendantsOf(child.pid as number);
+      expect(processes.length).toBeGreaterThan(0);
+
+      child.kill('SIGTERM');
+      await exited;
+      const deadline = Date.now() + 10_000;
+      while (processes.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+
+      expect(processes.filter(isAlive), 'processes npm started that outlived it').toEqual([]);
+      const probe = await fetch(`${ready.http}/healthz`).then(
+        (response) => `answered ${response.status}`,
+        () => 'refused',
+      );
+      expect(probe).toBe('refused');
+      expect(stdout).toContain('"event":"APP_STOPPED"');
+    } finally {
+      for (const pid of processes.filter(isAlive)) process.kill(pid, 'SIGKILL');
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await standIn.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 70_000);
 });

@@ -51,13 +51,19 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   };
 }
 
-/** `npm start`'s own command, run directly so that a SIGTERM reaches the bot rather than npm. */
+/**
+ * `npm start`'s own command, run directly (without npm and its shell, whence no `exec`), so the test owns the
+ * node process; test/npm-start.test.ts checks that signalling npm itself stops the bot too.
+ */
 export function startBot(
   standIn: BotApiStandIn,
   dataDir: string,
   env: Record<string, string> = {},
 ): ChildProcess {
-  const [command, ...args] = packageJson.scripts.start.split(' ') as [string, ...string[]];
+  const [command, ...args] = packageJson.scripts.start.replace(/^exec /, '').split(' ') as [
+    string,
+    ...string[],
+  ];
   return spawn(command, args, {
     cwd: new URL('../..', import.meta.url).pathname,
     env: {
@@ -66,6 +72,7 @@ export function startBot(
       BOT_TOKEN: TEST_TOKEN,
       TELEGRAM_API_ROOT: standIn.apiRoot,
       PORT: '0',
+      METRICS_PORT: '0',
       DATA_DIR: dataDir,
       ...env,
     },
