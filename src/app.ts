@@ -80,6 +80,11 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     dataDir: config.dataDir,
     onMigration: (name) =>
       logger.info({ event: EVENT.MIGRATION_APPLIED, migration: name }, 'migration applied'),
+    onConnectionLost: ({ server, type }) =>
+      logger.warn(
+        { event: EVENT.STORE_CONNECTION_LOST, server, detail: type },
+        'PostgreSQL dropped a connection; the next query opens a new one',
+      ),
   });
 
   telemetry.metrics.declareSeries({
@@ -97,6 +102,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       logger,
       metrics: telemetry.metrics,
       pseudonymize: createPseudonymizer(config.botToken),
+      apiRoot: config.telegramApiRoot,
       ...(options.botApiDeadlineMs ? { apiDeadlineMs: options.botApiDeadlineMs } : {}),
       hooks: {
         onUpdateEnd: (summary) => {

@@ -1,5 +1,5 @@
 import type { Message, Update } from 'grammy/types';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import type { SessionData } from '../src/bot/context.js';
 import { EVENT } from '../src/telemetry/conventions.js';
 import { encodeCallbackData } from '../src/ui/callback-data.js';
@@ -77,8 +77,14 @@ describe('webhook mode under load', () => {
       });
       h.app.bot.handleUpdate = original;
       expect(response.status).toBe(500);
+      expect(await response.json()).toEqual({ status: 'rejected', reason: 'INTERNAL_ERROR' });
       expect(h.logLines()).toContainEqual(
-        expect.objectContaining({ event: EVENT.WEBHOOK_REJECTED, status: 500, reason: 'Error' }),
+        expect.objectContaining({
+          event: EVENT.WEBHOOK_REJECTED,
+          status: 500,
+          reason: 'INTERNAL_ERROR',
+          detail: expect.stringMatching(/^\w*Error: /),
+        }),
       );
     } finally {
       await h.stop();
@@ -92,6 +98,22 @@ describe('shutdown', () => {
     const user = h.standIn.user({ id: freshUserId(), first_name: 'Ivo', language_code: 'en' });
     await h.act(() => user.sendCommand('/start'));
     await h.standIn.stop();
+    // Long polling now fails: the line names the host TELEGRAM_API_ROOT points at and why, never the token.
+    const apiHost = new URL(h.standIn.apiRoot).host;
+    await vi.waitFor(
+      () =>
+        expect(h.logLines()).toContainEqual(
+          expect.objectContaining({
+            event: EVENT.BOTAPI_ERROR,
+            error_code: 'network',
+            host: apiHost,
+            detail: 'ECONNREFUSED',
+            msg: expect.stringContaining(apiHost),
+          }),
+        ),
+      { timeout: 10_000 },
+    );
+    expect(JSON.stringify(h.logLines())).not.toContain(TEST_TOKEN.split(':')[1]);
     await h.app.stop();
     expect(h.app.http.server.listening).toBe(false);
     await expect(h.app.store.ping()).rejects.toThrow();

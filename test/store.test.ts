@@ -17,7 +17,7 @@ import {
 import { Client } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { StoreError } from '../src/errors.js';
-import { type OpenStoreOptions, openStore, type Store } from '../src/store/index.js';
+import { type ConnectionLost, type OpenStoreOptions, openStore, type Store } from '../src/store/index.js';
 import { ATTR } from '../src/telemetry/conventions.js';
 import { installMemoryTracing } from './support/otel.js';
 
@@ -444,12 +444,15 @@ describe('store on a dead PostgreSQL', () => {
     await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   });
 
-  test('opening against a port nobody listens on rejects fast with StoreError', async () => {
+  test('opening against a port nobody listens on rejects fast with StoreError naming DATABASE_URL and host:port', async () => {
     const port = await unusedPort();
     const started = performance.now();
     const error = await rejection(openStore({ databaseUrl: pgUrl(schema, port), dataDir: tmpdir() }));
     expect(performance.now() - started).toBeLessThan(3000);
     expect(error.detail).toBe('ECONNREFUSED');
+    expect(error.message).toBe(
+      `DATABASE_URL: cannot use PostgreSQL at ${PG_HOST}:${port}/${PG_DATABASE} (ECONNREFUSED)`,
+    );
     expect(printed(error)).not.toContain(PASSWORD);
     expectFailedClientSpan('ECONNREFUSED');
     expect(exported(tracing.spans())).not.toContain(PASSWORD);
@@ -457,12 +460,21 @@ describe('store on a dead PostgreSQL', () => {
 
   test('ping and session reads reject fast once the database goes away, without crashing', async () => {
     const proxy = await tcpProxy();
-    const store = await openStore({ databaseUrl: pgUrl(schema, proxy.port), dataDir: tmpdir() });
+    const lost: ConnectionLost[] = [];
+    const store = await openStore({
+      databaseUrl: pgUrl(schema, proxy.port),
+      dataDir: tmpdir(),
+      onConnectionLost: (event) => lost.push(event),
+    });
     try {
       await store.ping();
       await proxy.kill();
       // The pool's idle connection dies with the proxy; unhandled, that 'error' event would end the process.
-      await vi.waitFor(() => expect(warnings.join('\n')).toContain('connection lost'));
+      // It is reported with the server it was to (never the credentials), not as a telemetry failure.
+      await vi.waitFor(() => expect(lost).toHaveLength(1));
+      expect(lost[0]?.server).toBe(`${PG_HOST}:${proxy.port}/${PG_DATABASE}`);
+      expect(lost[0]?.type).toMatch(/^[\w-]+$/);
+      expect(warnings).toEqual([]);
       tracing.exporter.reset();
 
       const started = performance.now();

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import type { Message } from 'grammy/types';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { freshUserId, type Harness, startHarness, testTelemetry } from './support/harness.js';
 
 /**
@@ -16,8 +16,18 @@ async function deadPort(): Promise<number> {
 }
 
 let h: Harness;
+const stderrLines: string[] = [];
 
 beforeAll(async () => {
+  const write = process.stderr.write.bind(process.stderr);
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk, ...rest) => {
+    stderrLines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((line) => line.startsWith('{')),
+    );
+    return write(chunk as string, ...(rest as []));
+  });
   const endpoint = `http://127.0.0.1:${await deadPort()}`;
   // The OTLP exporters read the standard variables themselves, as in production.
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
@@ -68,4 +78,24 @@ test('failed exports are counted on /metrics for the telemetry-health alert', as
   }
   expect(metrics).toMatch(/tracegram_telemetry_export_failures_total\{signal="traces"\} [1-9]/);
   expect(metrics).toMatch(/tracegram_telemetry_export_failures_total\{signal="logs"\} [1-9]/);
+});
+
+test('a failing export is one readable TELEMETRY_ERROR line: what failed in msg, the error in detail, no stack', async () => {
+  await h.otel.telemetry.flush();
+  const deadline = Date.now() + 15_000;
+  const errors = () =>
+    stderrLines
+      .map((line) => JSON.parse(line) as Record<string, string>)
+      .filter((line) => line.event === 'TELEMETRY_ERROR');
+  while (!errors().some((l) => /ECONNREFUSED/.test(l.detail ?? '')) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(errors().length).toBeGreaterThan(0);
+  for (const line of errors()) {
+    expect(line.msg, JSON.stringify(line)).not.toMatch(/^\{|\bat .+:\d+:\d+/);
+    expect(line.detail, JSON.stringify(line)).toMatch(/\w+: .+/);
+    expect(line.detail).not.toMatch(/\n|\bat .+:\d+:\d+/);
+  }
+  // The address that refused is named, so the operator knows which endpoint to look at.
+  expect(errors().some((l) => /ECONNREFUSED 127\.0\.0\.1:\d+/.test(l.detail ?? ''))).toBe(true);
 });

@@ -20,6 +20,7 @@ export {
   type StarsRefundResult,
 } from './ledger.js';
 export {
+  type ConnectionLost,
   DEFAULT_QUERY_TIMEOUT_MS,
   type OpenStoreOptions,
   openStore,

@@ -3,7 +3,7 @@ import { StoreError } from '../errors.js';
 import type { Db, OwnedDb, StoreEngine } from './db.js';
 import { createLedger, type Ledger } from './ledger.js';
 import { loadMigrations, migrate } from './migrate.js';
-import { createPgDb } from './pg-db.js';
+import { type ConnectionLost, createPgDb, databaseAddress } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
 import { createPromoCodes, type PromoCodes } from './promo.js';
 import { sessionStorage } from './sessions.js';
@@ -36,6 +36,8 @@ export interface OpenStoreOptions {
   queryTimeoutMs?: number;
   /** Called once per migration applied by this open, after they are committed. */
   onMigration?: (name: string) => void;
+  /** Postgres only: a connection the server dropped; the pool reconnects on the next query. */
+  onConnectionLost?: (lost: ConnectionLost) => void;
 }
 
 /** A store wired now and opened later (the lifecycle's store step); `close` is safe before `open`. */
@@ -81,6 +83,8 @@ export function storeToOpen(options: OpenStoreOptions): StoreToOpen {
   };
 }
 
+export type { ConnectionLost };
+
 /** Opens the database and brings its schema up to date; throws StoreError if either fails. */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const store = storeToOpen(options);
@@ -94,6 +98,7 @@ async function openDb(options: OpenStoreOptions): Promise<OwnedDb> {
     ? createPgDb({
         databaseUrl: options.databaseUrl,
         queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+        onConnectionLost: options.onConnectionLost ?? (() => undefined),
       })
     : await openPgliteDb(options.dataDir);
 
@@ -102,6 +107,13 @@ async function openDb(options: OpenStoreOptions): Promise<OwnedDb> {
     for (const name of applied) options.onMigration?.(name);
   } catch (error) {
     await db.close().catch(() => undefined);
+    // The first thing an operator needs when the bot will not start: which setting, which server.
+    if (options.databaseUrl && error instanceof StoreError) {
+      throw new StoreError(
+        `DATABASE_URL: cannot use PostgreSQL at ${databaseAddress(options.databaseUrl)} (${error.detail ?? error.message})`,
+        { cause: error, ...(error.detail === undefined ? {} : { detail: error.detail }) },
+      );
+    }
     throw error;
   }
   return db;

@@ -1,4 +1,3 @@
-import { diag } from '@opentelemetry/api';
 import { type QueryResult as PgQueryResult, Pool, type PoolClient } from 'pg';
 import { driverFailure } from '../error-classifier.js';
 import type { OwnedDb, Queryable } from './db.js';
@@ -13,11 +12,22 @@ const CLIENT_TIMEOUT_GRACE_MS = 1000;
 export interface PgDbOptions {
   databaseUrl: string;
   queryTimeoutMs: number;
+  /** A connection the server dropped (restart, failover, idle kill); the next query reconnects. */
+  onConnectionLost: (lost: ConnectionLost) => void;
+}
+
+export interface ConnectionLost {
+  /** `host:port/database` of DATABASE_URL, never its user or password. */
+  server: string;
+  /** The driver's error code (`57P01` admin shutdown, `ECONNRESET`, …) or a fixed type. */
+  type: string;
 }
 
 /** A Postgres-backed Db over a `pg` Pool. Connects lazily: the first query opens the first connection. */
-export function createPgDb({ databaseUrl, queryTimeoutMs }: PgDbOptions): OwnedDb {
+export function createPgDb({ databaseUrl, queryTimeoutMs, onConnectionLost }: PgDbOptions): OwnedDb {
   const target = targetOf(databaseUrl);
+  const warnConnectionLost = (error: Error) =>
+    onConnectionLost({ server: databaseAddress(databaseUrl), type: driverFailure(error).type });
   const pool = new Pool({
     connectionString: databaseUrl,
     application_name: 'tracegram',
@@ -42,7 +52,7 @@ export function createPgDb({ databaseUrl, queryTimeoutMs }: PgDbOptions): OwnedD
     engine: 'pg',
     query,
     exec,
-    transaction: (fn) => inTransaction(target, pool, fn),
+    transaction: (fn) => inTransaction(target, pool, fn, warnConnectionLost),
     close: () => {
       closing ??= pool.end();
       return closing;
@@ -50,7 +60,12 @@ export function createPgDb({ databaseUrl, queryTimeoutMs }: PgDbOptions): OwnedD
   };
 }
 
-async function inTransaction<T>(target: DbTarget, pool: Pool, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+async function inTransaction<T>(
+  target: DbTarget,
+  pool: Pool,
+  fn: (tx: Queryable) => Promise<T>,
+  warnConnectionLost: (error: Error) => void,
+): Promise<T> {
   const client = await runTraced(target, { operation: 'BEGIN' }, async () => {
     const checkedOut = await pool.connect();
     try {
@@ -111,8 +126,15 @@ function rowsOf(result: PgQueryResult): { rows: unknown[]; rowCount: number } {
   return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
 }
 
-function warnConnectionLost(error: Error): void {
-  diag.warn(`store: PostgreSQL connection lost (${driverFailure(error).type})`);
+/**
+ * `host:port/database` of a postgres URL, for messages that must say which database failed without
+ * repeating credentials or options.
+ */
+export function databaseAddress(databaseUrl: string): string {
+  const target = targetOf(databaseUrl);
+  if (target.serverAddress === undefined) return 'an unparsable URL';
+  const host = target.serverAddress.includes(':') ? `[${target.serverAddress}]` : target.serverAddress;
+  return `${host}:${target.serverPort ?? 5432}/${target.namespace ?? ''}`;
 }
 
 /** Span attributes from the URL's host, port and database; user, password and options stay out. */

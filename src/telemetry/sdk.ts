@@ -10,6 +10,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { TelemetryConfig } from '../config.js';
 import { INSTRUMENTATION_SCOPE } from './conventions.js';
+import { installTelemetryDiagnostics } from './diagnostics.js';
 import { guardLogRecordProcessor, guardSpanProcessor } from './guarded.js';
 import { BotMetrics } from './metrics.js';
 import {
@@ -86,7 +87,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     metricReaders: [prometheus, ...(options.metricReaders ?? []), ...pushReaders.map(({ reader }) => reader)],
   });
   // After NodeSDK's constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set.
-  installDiagLogger();
+  installTelemetryDiagnostics(
+    diagLogLevelFromString(getStringFromEnv('OTEL_LOG_LEVEL')) ?? DiagLogLevel.WARN,
+  );
   sdk.start();
 
   const enabled = !config.sdkDisabled;
@@ -129,38 +132,4 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       await Promise.race([done, sleep(Math.max(0, timeoutMs), undefined, { ref: false })]);
     },
   };
-}
-
-/** SDK diagnostics as JSON lines on stderr, at OTEL_LOG_LEVEL (default warn). */
-function installDiagLogger(): void {
-  const write =
-    (level: string) =>
-    (message: string, ...args: unknown[]) =>
-      process.stderr.write(`${jsonDiag(level, message, args)}\n`);
-  diag.setLogger(
-    {
-      error: write('error'),
-      warn: write('warn'),
-      info: write('info'),
-      debug: write('debug'),
-      verbose: write('verbose'),
-    },
-    {
-      logLevel: diagLogLevelFromString(getStringFromEnv('OTEL_LOG_LEVEL')) ?? DiagLogLevel.WARN,
-      suppressOverrideMessage: true,
-    },
-  );
-}
-
-function jsonDiag(level: string, message: string, args: unknown[]): string {
-  const detail = args
-    .map((arg) => (arg instanceof Error ? `${arg.name}: ${arg.message}` : String(arg)))
-    .join(' ');
-  return JSON.stringify({
-    level,
-    time: new Date().toISOString(),
-    event: 'TELEMETRY_ERROR',
-    msg: message,
-    detail,
-  });
 }

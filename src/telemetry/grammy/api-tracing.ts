@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
-import type { Transformer } from 'grammy';
+import { HttpError, type Transformer } from 'grammy';
 import type { Logger } from '../logger.js';
 import type { BotMetrics } from '../metrics.js';
 import { recordFailure, tracer } from '../tracer.js';
@@ -25,7 +25,9 @@ const UNTRACED_METHODS = new Set(['getUpdates']);
  * payloads before grammY turns them into a GrammyError, and network failures as thrown HttpErrors (grammY
  * redacts the token from those messages). Nothing here records the URL, the token or the payload.
  */
-export function apiTracing(deps: { metrics: BotMetrics; logger: Logger }): Transformer {
+export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?: string }): Transformer {
+  // Named on every "unreachable" line, so a wrong TELEGRAM_API_ROOT is seen at once; the path holds the token.
+  const apiHost = deps.apiRoot === undefined ? undefined : new URL(deps.apiRoot).host;
   return async (prev, method, payload, signal) => {
     const span = UNTRACED_METHODS.has(method)
       ? undefined
@@ -68,7 +70,18 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger }): Trans
         span.setAttributes({ [ATTR.BOTAPI_OK]: false, [ATTR.BOTAPI_ERROR_CODE]: BOTAPI_NETWORK_ERROR_CODE });
         recordFailure(span, error, BOTAPI_NETWORK_ERROR_CODE);
       }
-      deps.logger.warn({ event: EVENT.BOTAPI_ERROR, method, error_code: errorCode }, 'Bot API unreachable');
+      deps.logger.warn(
+        {
+          event: EVENT.BOTAPI_ERROR,
+          method,
+          error_code: errorCode,
+          host: apiHost,
+          detail: networkFailure(error),
+        },
+        apiHost === undefined
+          ? 'Bot API unreachable'
+          : `Bot API unreachable at ${apiHost} (TELEGRAM_API_ROOT)`,
+      );
       throw error;
     } finally {
       span?.end();
@@ -76,4 +89,17 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger }): Trans
       deps.metrics.botApiCall({ method, errorCode, seconds });
     }
   };
+}
+
+/**
+ * Why a call got no HTTP answer, as the system names it (`ECONNREFUSED`, `ENOTFOUND`, `ETIMEDOUT`,
+ * `AbortError`). Never the message: the fetch error's message quotes the URL, and the URL holds the token.
+ */
+function networkFailure(error: unknown): string {
+  const cause = error instanceof HttpError ? error.error : error;
+  for (const candidate of [cause, (cause as { cause?: unknown } | undefined)?.cause]) {
+    const code = (candidate as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+  }
+  return cause instanceof Error ? cause.name : 'unknown';
 }
