@@ -124,6 +124,8 @@ export async function botEnv(
     TELEGRAM_API_ROOT: at.apiUrl,
     BOT_MODE: 'webhook',
     PORT: String(at.port),
+    // Several bots run side by side: each metrics listener takes a free port instead of 9464.
+    METRICS_PORT: '0',
     PUBLIC_URL: `http://127.0.0.1:${at.port}`,
     WEBHOOK_SECRET,
     OTEL_EXPORTER_OTLP_ENDPOINT: at.otlp.endpoint(setup.name),
