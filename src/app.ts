@@ -9,6 +9,7 @@ import type { BotContext, SessionData } from './bot/context.js';
 import type { Config } from './config.js';
 import { diagnose } from './debug/diagnosis.js';
 import { LocalTraceSource } from './debug/local-source.js';
+import { RecentUpdates } from './debug/recent-updates.js';
 import { englishReplies } from './debug/reply-text.js';
 import { createLinkSigner, type LinkSigner } from './debug/signed-link.js';
 import { traceLinks } from './debug/trace-links.js';
@@ -23,6 +24,7 @@ import type { UpdateSummary } from './telemetry/grammy/index.js';
 import { LogRecorder } from './telemetry/log-recorder.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer } from './telemetry/pseudonym.js';
+import { resolvePseudonymKey } from './telemetry/pseudonym-key.js';
 import type { Telemetry } from './telemetry/sdk.js';
 import { SCREEN } from './ui/registry.js';
 
@@ -94,6 +96,13 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   });
   // The highest update id whose handling ended: what shutdown confirms to Telegram.
   let lastHandledUpdateId: number | undefined;
+  // Keyed once the 'pseudonym key' stage has read (or created) the key, before the bot takes any update.
+  let pseudonymizer: ((userId: number) => string) | undefined;
+  const pseudonymize = (userId: number): string => {
+    if (!pseudonymizer) throw new Error('pseudonym key not loaded yet');
+    return pseudonymizer(userId);
+  };
+  const recentUpdates = new RecentUpdates();
   const bot = createBot({
     token: config.botToken,
     apiRoot: config.telegramApiRoot,
@@ -101,12 +110,13 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     telemetry: {
       logger,
       metrics: telemetry.metrics,
-      pseudonymize: createPseudonymizer(config.botToken),
+      pseudonymize,
       apiRoot: config.telegramApiRoot,
       ...(options.botApiDeadlineMs ? { apiDeadlineMs: options.botApiDeadlineMs } : {}),
       hooks: {
         onUpdateEnd: (summary) => {
           lastHandledUpdateId = Math.max(lastHandledUpdateId ?? summary.updateId, summary.updateId);
+          recentUpdates.add(summary);
           options.onUpdateEnd?.(summary);
         },
       },
@@ -119,6 +129,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       referralBonus: config.referralBonus,
       adminIds: new Set(config.adminIds),
     },
+    debug: { adminIds: config.adminIds, pseudonymize, recent: recentUpdates },
     ...(options.now ? { now: options.now } : {}),
   });
   // grammY reports here only what escaped the error boundary (its handler itself failed): rare, never silent.
@@ -195,6 +206,23 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         metricsUrl = await metricsHttp.listen({ port: config.metrics.port, host: config.metrics.host });
       },
       stop: [['close the metrics listener', () => metricsHttp.close()]],
+    },
+    {
+      name: 'pseudonym key',
+      async start() {
+        const resolved = await resolvePseudonymKey({
+          pseudonymKey: config.pseudonymKey,
+          dataDir: config.dataDir,
+        });
+        pseudonymizer = createPseudonymizer(resolved.key);
+        if (resolved.source === 'created') {
+          logger.info(
+            { event: EVENT.PSEUDONYM_KEY_CREATED, path: resolved.path },
+            'pseudonym key created; keep it with the data (or set PSEUDONYM_KEY) so pseudonyms stay the same',
+          );
+        }
+      },
+      stop: [],
     },
     { name: 'store', start: () => store.open(), stop: [['close the store', () => store.close()]] },
     {

@@ -21,6 +21,7 @@ const ENV_KEYS = [
   'REFERRAL_BONUS',
   'GRAFANA_URL',
   'DEBUG_LINK_KEY',
+  'PSEUDONYM_KEY',
   'LOG_LEVEL',
   'SHUTDOWN_TIMEOUT_MS',
   // The standard OTEL_* variables that decide which telemetry pipelines exist. The rest (endpoints'
@@ -52,6 +53,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): RawEnv {
 
 const url = z.url({ protocol: /^https?$/ });
 const port = z.coerce.number().int().min(0).max(65535);
+const dataDir = z.string().default('./data');
+const pseudonymKey = z
+  .string()
+  .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+  .optional();
 
 export type Signal = 'traces' | 'metrics' | 'logs';
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
@@ -96,7 +102,7 @@ const schema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
-    DATA_DIR: z.string().default('./data'),
+    DATA_DIR: dataDir,
     ADMIN_IDS: z
       .string()
       .regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be comma-separated numeric Telegram user ids')
@@ -108,6 +114,7 @@ const schema = z
       .string()
       .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
       .optional(),
+    PSEUDONYM_KEY: pseudonymKey,
     ADMIN_API_TOKEN: z
       .string()
       .min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)')
@@ -163,6 +170,8 @@ export interface Config {
   grafanaUrl: string | undefined;
   /** Signs trace-page links; unset: a random key per process (links then last until a restart). */
   debugLinkKey: string | undefined;
+  /** Keys user pseudonyms; unset: `<dataDir>/pseudonym.key`, created on first start (pseudonym-key.ts). */
+  pseudonymKey: string | undefined;
   logLevel: string;
   /** The whole shutdown (stop taking updates, finish, close, flush telemetry) ends by this; then the process exits. */
   shutdownTimeoutMs: number;
@@ -213,6 +222,7 @@ export function parseConfig(raw: RawEnv): Config {
     referralBonus: env.REFERRAL_BONUS,
     grafanaUrl: env.GRAFANA_URL?.replace(/\/+$/, ''),
     debugLinkKey: env.DEBUG_LINK_KEY,
+    pseudonymKey: env.PSEUDONYM_KEY,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     telemetry: {
@@ -253,4 +263,20 @@ function signalExport(
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfig(readEnv(env));
+}
+
+/** What `npm run pseudonym` needs, and nothing more: it runs without BOT_TOKEN (or any other secret). */
+export function loadPseudonymSettings(env: NodeJS.ProcessEnv = process.env): {
+  pseudonymKey: string | undefined;
+  dataDir: string;
+} {
+  const raw = readEnv(env);
+  const result = z
+    .object({ PSEUDONYM_KEY: pseudonymKey, DATA_DIR: dataDir })
+    .safeParse({ PSEUDONYM_KEY: raw.PSEUDONYM_KEY, DATA_DIR: raw.DATA_DIR });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return { pseudonymKey: result.data.PSEUDONYM_KEY, dataDir: result.data.DATA_DIR };
 }

@@ -5,7 +5,7 @@ import { ATTR, EVENT, SPAN } from '../src/telemetry/conventions.js';
 import type { UpdateSummary } from '../src/telemetry/grammy/index.js';
 import { createPseudonymizer } from '../src/telemetry/pseudonym.js';
 import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
-import { freshUserId, type Harness, startHarness, TEST_TOKEN } from './support/harness.js';
+import { freshUserId, type Harness, startHarness, TEST_PSEUDONYM_KEY } from './support/harness.js';
 import { assertOutcome, TraceView } from './support/telemetry-assertions.js';
 
 function buttonTexts(message: Message | undefined): string[] {
@@ -102,8 +102,10 @@ describe.each([
       assertOutcome(view, 'SUCCESS', 'success');
       expect(view.root.kind).toBe(SpanKind.CONSUMER);
       expect(view.root.attributes['messaging.system']).toBe('telegram');
-      // The pseudonym `npm run pseudonym -- <id>` prints, never the raw id.
-      expect(view.root.attributes[ATTR.USER_PSEUDONYM]).toBe(createPseudonymizer(TEST_TOKEN)(alice.id));
+      // The pseudonym `npm run pseudonym -- <id>` and `/debug user <id>` print, keyed with PSEUDONYM_KEY, never the raw id.
+      expect(view.root.attributes[ATTR.USER_PSEUDONYM]).toBe(
+        createPseudonymizer(TEST_PSEUDONYM_KEY)(alice.id),
+      );
       expect(view.stages()).toEqual([SPAN.RECEIVED, SPAN.ROUTED, SPAN.RENDER, SPAN.ACCEPTED]);
       // Store queries (the session read and write) are children of the root.
       const storeSpans = view.spans.filter((s) => s.attributes['db.collection.name'] === 'sessions');
@@ -138,6 +140,10 @@ describe.each([
       expect(events[0]).toBe(EVENT.UPDATE_RECEIVED);
       expect(events.at(-1)).toBe(EVENT.DISPATCH_OK);
       expect(events).toContain(EVENT.UI_RENDER);
+      // The closing line names the user by pseudonym, so `grep u_…` finds their updates without Tempo.
+      const pseudonym = TraceView.of(step.traceId, spans).root.attributes[ATTR.USER_PSEUDONYM];
+      expect(pseudonym).toMatch(/^u_[\w-]{16}$/);
+      expect(own.at(-1)?.user_pseudonym).toBe(pseudonym);
       for (const line of own) expect(line.span_id).toMatch(/^[0-9a-f]{16}$/);
     }
     const inUpdate = lines.filter((line) =>

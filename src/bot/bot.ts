@@ -7,6 +7,7 @@ import { callbackGuard } from './callback-guard.js';
 import { type BotContext, initialSession, type MoneyDeps, type SessionData } from './context.js';
 import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
+import { DEBUG_HANDLER, type DebugDeps, debugFeature } from './features/debug.js';
 import { FALLBACK_HANDLER, fallback } from './features/fallback.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
@@ -26,6 +27,8 @@ export interface BotDeps {
   sessions: StorageAdapter<SessionData>;
   telemetry: TracegramTelemetryOptions;
   money: MoneyDeps;
+  /** Admin diagnostics (/debug); without it /debug is an unknown command to everyone. */
+  debug?: DebugDeps;
   /** Injected clock for message-age checks. */
   now?: () => number;
 }
@@ -36,6 +39,7 @@ export const FEATURES = [menu, catalogue, params, navigation, payments] as const
 /** Every `handler` label value the bot can produce, and the update types its journeys take. */
 export const HANDLER_NAMES: readonly string[] = [
   ...FEATURES.map((f) => f.name),
+  DEBUG_HANDLER,
   FALLBACK_HANDLER,
   NO_HANDLER,
 ];
@@ -69,6 +73,7 @@ export function createBot(
     i18n,
     session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
     callbackGuard(deps.now),
+    ...(deps.debug ? [debugFeature(deps.debug)] : []),
     ...features,
     fallback,
   );

@@ -15,6 +15,7 @@ const COMMAND_EVENT = {
   promo: EVENT.COMMAND_PROMO,
   refund: EVENT.COMMAND_REFUND,
   newpromo: EVENT.COMMAND_NEWPROMO,
+  debug: EVENT.COMMAND_DEBUG,
 } as const;
 export type Command = keyof typeof COMMAND_EVENT;
 
@@ -27,10 +28,10 @@ type TextContext = Filter<BotContext, 'message:text'>;
  * never reach two handlers.
  */
 export class Feature extends Composer<BotContext> {
-  readonly name: HandlerName | 'fallback';
+  readonly name: HandlerName | 'fallback' | 'debug';
   readonly buttons = new Set<ButtonId>();
 
-  constructor(name: HandlerName | 'fallback') {
+  constructor(name: HandlerName | 'fallback' | 'debug') {
     super();
     this.name = name;
   }

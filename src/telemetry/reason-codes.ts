@@ -21,6 +21,8 @@ export const REASON_CODES = {
   PROMO_EXPIRED: { kind: 'rejected', reply: 'reply-promo-expired' },
   PROMO_EXHAUSTED: { kind: 'rejected', reply: 'reply-promo-exhausted' },
   PROMO_ALREADY_USED: { kind: 'rejected', reply: 'reply-promo-already-used' },
+  // An admin command from someone not in ADMIN_IDS: answered exactly as an unknown command, so it reveals nothing.
+  FORBIDDEN: { kind: 'rejected', reply: 'unknown-command' },
   DOWNSTREAM_TIMEOUT: { kind: 'error', reply: 'reply-downstream-timeout' },
   DB_ERROR: { kind: 'error', reply: 'reply-db-error' },
   INTERNAL_ERROR: { kind: 'error', reply: 'reply-internal-error' },

@@ -6,7 +6,13 @@ import { EVENT } from '../../src/telemetry/conventions.js';
 import { GRAFANA_DATASOURCE } from '../../src/telemetry/grafana.js';
 import { createPseudonymizer } from '../../src/telemetry/pseudonym.js';
 import type { SimulatedUser } from '../../tools/telegram-stand-in/index.js';
-import { freshUserId, type Harness, startHarness, TEST_TOKEN } from '../support/harness.js';
+import {
+  freshUserId,
+  type Harness,
+  startHarness,
+  TEST_PSEUDONYM_KEY,
+  TEST_TOKEN,
+} from '../support/harness.js';
 
 const CID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -105,7 +111,7 @@ describe('the trace page of a real failure', () => {
       'CATEGORY',
       EVENT.UPDATE_RECEIVED,
       EVENT.DISPATCH_FAIL,
-      createPseudonymizer(TEST_TOKEN)(user.id),
+      createPseudonymizer(TEST_PSEUDONYM_KEY)(user.id),
     ]) {
       expect(html).toContain(text);
     }

@@ -15,6 +15,8 @@ import { POSTGRES_URL } from './store-engines.js';
 export { POSTGRES_URL };
 
 export const TEST_TOKEN = '123456789:AAH-test_token_value_that_must_never_leak';
+/** The pseudonym key every harness bot uses, so tests can compute the pseudonyms telemetry carries. */
+export const TEST_PSEUDONYM_KEY = 'test-pseudonym-key-0123456789abcdef0123456789abcdef';
 
 export interface TestTelemetry {
   telemetry: Telemetry;
@@ -99,6 +101,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     PORT: '0',
     METRICS_PORT: '0',
     DATA_DIR: 'memory://',
+    PSEUDONYM_KEY: TEST_PSEUDONYM_KEY,
     LOG_LEVEL: 'debug',
     ...(options.postgres ? { DATABASE_URL: POSTGRES_URL } : {}),
     ...options.env,

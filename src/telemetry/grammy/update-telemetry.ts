@@ -174,6 +174,8 @@ export class UpdateTelemetry {
           // At `info` this line stands for the stages: what the user was shown, if anything.
           ...(this.screenId ? { screen_id: this.screenId } : {}),
           duration_ms: durationMs,
+          // `grep u_…` over plain logs finds a user's updates; the raw id never enters a line.
+          user_pseudonym: this.#userPseudonym,
         },
         failed ? 'update failed' : 'update handled',
       ),
