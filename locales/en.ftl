@@ -52,6 +52,7 @@ help-text = Tracegram creates images, video and audio with AI models.
     Pick a category, a model, send a prompt, set the options and confirm.
 history-not-open = History is not open yet: it arrives together with generations in the next release.
 text-outside-form = Use the buttons, or send /start for the main menu.
+non-text-message = I can only read text here. Use the buttons, or send /start for the main menu.
 unknown-command = I don't know that command. Send /start for the main menu.
 nothing-to-cancel = Nothing to cancel.
 option-unchanged = Already selected.

@@ -8,7 +8,7 @@ import { type BotContext, initialSession, type MoneyDeps, type SessionData } fro
 import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
 import { DEBUG_HANDLER, type DebugDeps, debugFeature } from './features/debug.js';
-import { FALLBACK_HANDLER, fallback } from './features/fallback.js';
+import { FALLBACK_HANDLER, fallback, privateChatsOnly } from './features/fallback.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
@@ -43,7 +43,13 @@ export const HANDLER_NAMES: readonly string[] = [
   FALLBACK_HANDLER,
   NO_HANDLER,
 ];
-export const HANDLED_UPDATE_TYPES = ['message', 'callback_query', 'pre_checkout_query'] as const;
+export const HANDLED_UPDATE_TYPES = [
+  'message',
+  'callback_query',
+  'pre_checkout_query',
+  'edited_message',
+  'my_chat_member',
+] as const;
 
 export function createBot(
   deps: BotDeps,
@@ -71,6 +77,7 @@ export function createBot(
   bot.errorBoundary(
     handleBotError,
     i18n,
+    privateChatsOnly,
     session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
     callbackGuard(deps.now),
     ...(deps.debug ? [debugFeature(deps.debug)] : []),

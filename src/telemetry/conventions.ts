@@ -31,6 +31,8 @@ export const ATTR = {
   MESSAGE_AGE: 'tracegram.message.age_s',
   /** Length of a text the user sent; the text itself never enters telemetry. */
   MESSAGE_LENGTH: 'tracegram.message.length',
+  /** What a message the bot does not take carried: `sticker`, `photo`, `voice`, `document`, `other`. */
+  MESSAGE_KIND: 'tracegram.message.kind',
   /** Which engine served a store query: `pg` or `pglite` (both report db.system.name=postgresql). */
   STORE_ENGINE: 'tracegram.store.engine',
   /** Credits moved by a ledger operation (absent when it moved none). */

@@ -41,6 +41,10 @@ Act as user 1001 (private chat id = user id):
   curl -s ${json} -d '{"message_id":2,"text":"🖼 Images"}' ${control}/users/1001/press      # by button text
   curl -s ${json} -d '{"message_id":2,"data":"1.mm.c.image"}' ${control}/users/1001/press # by callback_data
   curl -s ${json} -d '{"message_id":2,"raw_data":"forged"}' ${control}/users/1001/press  # any data
+  curl -s ${json} -d '{"kind":"sticker"}' ${control}/users/1001/media    # sticker, photo, voice, document
+  curl -s ${json} -d '{"message_id":1,"text":"edited"}' ${control}/users/1001/edit     # edited_message
+  curl -s ${json} -d '{"group_id":-5001,"text":"/start"}' ${control}/users/1001/group-text
+  curl -s ${json} -d '{"blocked":true}' ${control}/users/1001/block      # my_chat_member: kicked
 Inspect:
   curl -s ${control}/chats/1001/messages
   curl -s '${control}/calls?method=sendMessage&limit=20'

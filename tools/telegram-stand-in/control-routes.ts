@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { CallLog } from './calls.js';
 import { BotApiError } from './errors.js';
-import { SimulatedUser } from './user-sim.js';
+import { MAX_CAPTION, MAX_MESSAGE_TEXT, type MediaKind, SimulatedUser } from './user-sim.js';
 import type { World } from './world.js';
 
 /** Where the control API lives under the apiRoot; the bot's own paths all start with `/bot`. */
@@ -17,6 +17,18 @@ interface TextRoute extends UserRoute {
 interface CommandRoute extends UserRoute {
   Body: UserRoute['Body'] & { command: string };
 }
+interface MediaRoute extends UserRoute {
+  Body: UserRoute['Body'] & { kind: MediaKind; caption?: string };
+}
+interface EditRoute extends UserRoute {
+  Body: UserRoute['Body'] & { message_id: number; text: string };
+}
+interface GroupTextRoute extends UserRoute {
+  Body: UserRoute['Body'] & { group_id: number; title?: string; text: string };
+}
+interface BlockRoute extends UserRoute {
+  Body: UserRoute['Body'] & { blocked: boolean };
+}
 interface PressRoute extends UserRoute {
   Body: UserRoute['Body'] & { message_id: number; text?: string; data?: string; raw_data?: string };
 }
@@ -31,6 +43,9 @@ const profileFields = {
   first_name: { type: 'string', minLength: 1 },
   language_code: { type: 'string' },
 } as const;
+
+/** What one message can carry; a client splits anything longer before sending. */
+const messageText = { type: 'string', minLength: 1, maxLength: MAX_MESSAGE_TEXT } as const;
 
 function bodyWith(properties: Record<string, unknown>, required: string[]) {
   return { type: 'object', properties: { ...profileFields, ...properties }, required } as const;
@@ -62,7 +77,7 @@ export function controlRoutes(world: World, log: CallLog): FastifyPluginAsync {
     app.post<TextRoute>(
       '/users/:userId/text',
       {
-        schema: { params: userParams, body: bodyWith({ text: { type: 'string', minLength: 1 } }, ['text']) },
+        schema: { params: userParams, body: bodyWith({ text: messageText }, ['text']) },
       },
       async (request) => ({
         ok: true,
@@ -82,6 +97,75 @@ export function controlRoutes(world: World, log: CallLog): FastifyPluginAsync {
         ok: true,
         result: await userFor(request.params.userId, request.body).sendCommand(request.body.command),
       }),
+    );
+
+    app.post<MediaRoute>(
+      '/users/:userId/media',
+      {
+        schema: {
+          params: userParams,
+          body: bodyWith(
+            {
+              kind: { type: 'string', enum: ['sticker', 'photo', 'voice', 'document'] },
+              caption: { type: 'string', maxLength: MAX_CAPTION },
+            },
+            ['kind'],
+          ),
+        },
+      },
+      async (request) => ({
+        ok: true,
+        result: await userFor(request.params.userId, request.body).sendMedia(
+          request.body.kind,
+          request.body.caption,
+        ),
+      }),
+    );
+
+    app.post<EditRoute>(
+      '/users/:userId/edit',
+      {
+        schema: {
+          params: userParams,
+          body: bodyWith({ message_id: { type: 'integer' }, text: messageText }, ['message_id', 'text']),
+        },
+      },
+      async (request) => ({
+        ok: true,
+        result: await userFor(request.params.userId, request.body).editText(
+          request.body.message_id,
+          request.body.text,
+        ),
+      }),
+    );
+
+    app.post<GroupTextRoute>(
+      '/users/:userId/group-text',
+      {
+        schema: {
+          params: userParams,
+          body: bodyWith(
+            { group_id: { type: 'integer', maximum: -1 }, title: { type: 'string' }, text: messageText },
+            ['group_id', 'text'],
+          ),
+        },
+      },
+      async (request) => ({
+        ok: true,
+        result: await userFor(request.params.userId, request.body).sendTextInGroup(
+          { id: request.body.group_id, title: request.body.title ?? `Group ${-request.body.group_id}` },
+          request.body.text,
+        ),
+      }),
+    );
+
+    app.post<BlockRoute>(
+      '/users/:userId/block',
+      { schema: { params: userParams, body: bodyWith({ blocked: { type: 'boolean' } }, ['blocked']) } },
+      async (request) => {
+        const user = userFor(request.params.userId, request.body);
+        return { ok: true, result: await (request.body.blocked ? user.blockBot() : user.unblockBot()) };
+      },
     );
 
     app.post<PressRoute>(

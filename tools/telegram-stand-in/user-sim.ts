@@ -1,6 +1,15 @@
-import type { CallbackQuery, Message, MessageEntity, PreCheckoutQuery, Update, User } from 'grammy/types';
+import type {
+  CallbackQuery,
+  ChatMemberBanned,
+  ChatMemberMember,
+  Message,
+  MessageEntity,
+  PreCheckoutQuery,
+  Update,
+  User,
+} from 'grammy/types';
 import { type ButtonSelector, findCallbackButton } from './markup.js';
-import type { World } from './world.js';
+import type { ChatMessage, World } from './world.js';
 
 export interface UserProfile {
   id: number;
@@ -9,6 +18,21 @@ export interface UserProfile {
   username?: string;
   language_code?: string;
   is_premium?: true;
+}
+
+/** The longest text one message can carry: longer texts are split by the client before they are sent. */
+export const MAX_MESSAGE_TEXT = 4096;
+/** The longest caption of a photo or document. */
+export const MAX_CAPTION = 1024;
+
+/** Kinds of non-text message a user can send; each arrives as a message with that field set. */
+export type MediaKind = 'sticker' | 'photo' | 'voice' | 'document';
+
+/** A group the bot is in, as users write there. */
+export interface GroupProfile {
+  /** Negative, as Telegram's group ids are. */
+  id: number;
+  title: string;
 }
 
 /** Commands as Telegram clients mark them: a slash word at the start or after whitespace, optionally @bot. */
@@ -35,8 +59,38 @@ export class SimulatedUser {
   }
 
   async sendText(text: string): Promise<Update> {
-    const entities = commandEntities(text);
-    const message = this.world.addMessage(this.id, { from: this.user, text, entities });
+    const message = this.world.addMessage(this.id, { from: this.user, ...textContent(text) });
+    return this.world.queueUpdate({ message });
+  }
+
+  /** A sticker, photo, voice message or document, as a client uploads it (with a caption where one fits). */
+  async sendMedia(kind: MediaKind, caption?: string): Promise<Update> {
+    if (caption !== undefined && caption.length > MAX_CAPTION) {
+      throw new Error(`stand-in: a caption holds at most ${MAX_CAPTION} characters, not ${caption.length}`);
+    }
+    const message = this.world.addMessage(this.id, {
+      from: this.user,
+      ...this.media(kind),
+      ...(caption !== undefined && kind !== 'sticker' ? { caption } : {}),
+    });
+    return this.world.queueUpdate({ message });
+  }
+
+  /** Edits a text this user sent: Telegram delivers the new version as an `edited_message` update. */
+  async editText(message: Message | number, text: string): Promise<Update> {
+    const current = this.visibleMessage(message);
+    if (current.from?.id !== this.id) {
+      throw new Error(`stand-in: message ${current.message_id} was not sent by user ${this.id}`);
+    }
+    const edit_date = Math.max(current.date, Math.floor(Date.now() / 1000));
+    const edited = this.world.replaceMessage({ ...current, ...textContent(text), edit_date } as ChatMessage);
+    return this.world.queueUpdate({ edited_message: { ...edited, edit_date } });
+  }
+
+  /** A text in a group the bot is in (the group is created on first use). */
+  async sendTextInGroup(group: GroupProfile, text: string): Promise<Update> {
+    this.world.ensureGroup(group.id, group.title);
+    const message = this.world.addMessage(group.id, { from: this.user, ...textContent(text) });
     return this.world.queueUpdate({ message });
   }
 
@@ -68,13 +122,64 @@ export class SimulatedUser {
     return this.world.queueUpdate({ pre_checkout_query: query });
   }
 
-  /** After this the bot's sends to this chat fail with 403, as when a user blocks a bot. */
-  blockBot(): void {
+  /**
+   * Blocks the bot: Telegram tells the bot with a `my_chat_member` update (member → kicked), and the bot's
+   * sends to this chat fail with 403 from then on.
+   */
+  async blockBot(): Promise<Update> {
     this.world.setBlocked(this.id, true);
+    return this.queueMemberChange('member', 'kicked');
   }
 
-  unblockBot(): void {
+  /** Unblocks (restarts) the bot: `my_chat_member` kicked → member, and sends work again. */
+  async unblockBot(): Promise<Update> {
     this.world.setBlocked(this.id, false);
+    return this.queueMemberChange('kicked', 'member');
+  }
+
+  private queueMemberChange(from: 'member' | 'kicked', to: 'member' | 'kicked'): Update {
+    const status = (state: 'member' | 'kicked'): ChatMemberMember | ChatMemberBanned =>
+      state === 'member'
+        ? { status: 'member', user: this.world.botAsSender }
+        : { status: 'kicked', user: this.world.botAsSender, until_date: 0 };
+    return this.world.queueUpdate({
+      my_chat_member: {
+        chat: this.world.chatOf(this.id),
+        from: this.user,
+        date: Math.floor(Date.now() / 1000),
+        old_chat_member: status(from),
+        new_chat_member: status(to),
+      },
+    });
+  }
+
+  private media(kind: MediaKind): Partial<Message> {
+    switch (kind) {
+      case 'sticker':
+        return {
+          sticker: {
+            ...this.world.newFileId('CAACAgIAAxk'),
+            type: 'regular',
+            width: 512,
+            height: 512,
+            is_animated: false,
+            is_video: false,
+            emoji: '👍',
+          },
+        };
+      case 'photo':
+        return { photo: this.world.newPhoto() };
+      case 'voice':
+        return { voice: { ...this.world.newFileId('AwACAgIAAxk'), duration: 3, mime_type: 'audio/ogg' } };
+      case 'document':
+        return {
+          document: {
+            ...this.world.newFileId('BQACAgIAAxk'),
+            file_name: 'notes.pdf',
+            mime_type: 'application/pdf',
+          },
+        };
+    }
   }
 
   private visibleMessage(message: Message | number): Message {
@@ -102,6 +207,17 @@ export class SimulatedUser {
     this.world.addCallbackQuery(query);
     return this.world.queueUpdate({ callback_query: query });
   }
+}
+
+/** A text and its command entities; longer than one message can be, it is refused as a client would. */
+function textContent(text: string): { text: string; entities?: MessageEntity[] } {
+  if (text.length > MAX_MESSAGE_TEXT) {
+    throw new Error(
+      `stand-in: one message holds at most ${MAX_MESSAGE_TEXT} characters, not ${text.length} (clients split longer texts)`,
+    );
+  }
+  const entities = commandEntities(text);
+  return entities ? { text, entities } : { text };
 }
 
 function commandEntities(text: string): MessageEntity[] | undefined {

@@ -11,7 +11,7 @@ import type {
 } from 'grammy/types';
 import { BotApiError, DESCRIPTION } from './errors.js';
 
-/** Messages here are all in private chats, so they fit where updates expect non-channel messages. */
+/** Messages here are in private chats and groups (never channels), so they fit non-channel updates. */
 export type ChatMessage = Message & Update.NonChannel;
 
 /** An update before it gets its global `update_id`. */
@@ -51,8 +51,9 @@ export interface StarPayment {
 }
 
 interface ChatState {
-  chat: Chat.PrivateChat;
-  user: User;
+  chat: Chat.PrivateChat | Chat.GroupChat;
+  /** The user of a private chat; groups have members, not one user. */
+  user: User | undefined;
   messages: Map<number, ChatMessage>;
   nextMessageId: number;
   blockedBot: boolean;
@@ -104,6 +105,30 @@ export class World {
     const existing = this.chats.get(user.id);
     if (existing) Object.assign(existing, { chat, user });
     else this.chats.set(user.id, { chat, user, messages: new Map(), nextMessageId: 1, blockedBot: false });
+  }
+
+  /** A group the bot is a member of (created on first use), for messages users write there. */
+  ensureGroup(groupId: number, title: string): void {
+    if (groupId >= 0) throw new Error(`stand-in: group ids are negative on Telegram, not ${groupId}`);
+    if (this.chats.has(groupId)) return;
+    const chat: Chat.GroupChat = { id: groupId, type: 'group', title };
+    this.chats.set(groupId, {
+      chat,
+      user: undefined,
+      messages: new Map(),
+      nextMessageId: 1,
+      blockedBot: false,
+    });
+  }
+
+  /** A file id of the kind Telegram issues for an upload (`prefix` tells the kind, as real ids do). */
+  newFileId(prefix: string): { file_id: string; file_unique_id: string } {
+    const n = this.nextFileId++;
+    return { file_id: `${prefix}-stand-in-${n}`, file_unique_id: `AgAD${n}` };
+  }
+
+  chatOf(chatId: number): Chat.PrivateChat | Chat.GroupChat {
+    return structuredClone(this.state(chatId).chat);
   }
 
   userOf(chatId: number): User | undefined {
