@@ -223,7 +223,7 @@ describe.each([
     const admin = h.standIn.user({ id: adminId, first_name: 'Admin', language_code: 'en' });
 
     const notAdmin = await h.act(() => frank.sendCommand(`/refund ${chargeId}`));
-    expect(notAdmin).toMatchObject({ reasonCode: 'UNKNOWN_ACTION' });
+    expect(notAdmin).toMatchObject({ reasonCode: 'FORBIDDEN' });
     expect(h.standIn.starPayment(chargeId)?.refunded).toBe(false);
 
     const refunded = await h.act(() => admin.sendCommand(`/refund ${chargeId}`));
@@ -292,7 +292,7 @@ describe.each([
       reasonCode: 'PROMO_EXPIRED',
     });
     expect(await h.act(() => jack.sendCommand(`/newpromo FREE 1000 1000`))).toMatchObject({
-      reasonCode: 'UNKNOWN_ACTION',
+      reasonCode: 'FORBIDDEN',
     });
 
     await expectLedger(h.app.store, hana.id, { paid: 0, bonus: 15 });

@@ -234,7 +234,8 @@ function isAdmin(ctx: BotContext): boolean {
 
 /** To anyone else an admin command is just an unknown command: it is not advertised. */
 function notForYou(ctx: BotContext): Outcome {
-  return reject('UNKNOWN_ACTION', 'admin command from a non-admin', ctx.t('unknown-command'));
+  // FORBIDDEN answers with the unknown-command reply: the command's existence is not revealed.
+  return reject('FORBIDDEN', 'admin command from a non-admin', ctx.t('unknown-command'));
 }
 
 /**
