@@ -243,6 +243,9 @@ describe('a supervisor that signals the process it started', () => {
           }
         });
       });
+      // Polling under way, as a supervisor's stop would find it: a user's /start has been answered.
+      await standIn.user({ id: 515151, first_name: 'Una', language_code: 'en' }).sendCommand('/start');
+      await standIn.waitFor({ method: 'sendMessage' }, 20_000);
       processes = descendantsOf(child.pid as number);
       expect(processes.length).toBeGreaterThan(0);
 
