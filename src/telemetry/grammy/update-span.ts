@@ -89,11 +89,14 @@ export class UpdateSpan {
   }
 }
 
-/** Stage attributes become log fields without the `tracegram.` prefix: `tracegram.reason_code` → `reason_code`. */
-function logFields(attributes: Attributes): Record<string, unknown> {
+/**
+ * Stage attributes become log fields without the `tracegram.` prefix and with every further dot an
+ * underscore: `tracegram.reason_code` → `reason_code`, `tracegram.update.queue.wait_s` → `update_queue_wait_s`.
+ */
+export function logFields(attributes: Attributes): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(attributes)) {
-    fields[key.startsWith('tracegram.') ? key.slice('tracegram.'.length).replace('.', '_') : key] = value;
+    fields[key.startsWith('tracegram.') ? key.slice('tracegram.'.length).replaceAll('.', '_') : key] = value;
   }
   return fields;
 }
