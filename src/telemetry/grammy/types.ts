@@ -18,6 +18,8 @@ export interface TracegramTelemetryOptions {
   metrics: BotMetrics;
   /** Turns a Telegram user id into the stable pseudonym spans carry (the id itself never leaves). */
   pseudonymize: (userId: number) => string;
+  /** The Bot API root the bot calls (`server.address`/`server.port` of its spans); default api.telegram.org. */
+  apiRoot?: string;
   /** How long a Bot API call may take beyond its long-poll timeout; default DEFAULT_BOTAPI_DEADLINE_MS. */
   apiDeadlineMs?: number;
   hooks?: TelemetryHooks;

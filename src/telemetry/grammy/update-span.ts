@@ -5,6 +5,7 @@ import { safely } from '../safely.js';
 import { inSpan, recordFailure, tracer } from '../tracer.js';
 import {
   PLUGIN_ATTR as ATTR,
+  MESSAGING_OPERATION_PROCESS,
   MESSAGING_SYSTEM_TELEGRAM,
   SEMCONV,
   PLUGIN_SPAN as SPAN,
@@ -32,6 +33,7 @@ export class UpdateSpan {
       attributes: {
         [SEMCONV.MESSAGING_SYSTEM]: MESSAGING_SYSTEM_TELEGRAM,
         [SEMCONV.MESSAGING_OPERATION_TYPE]: 'process',
+        [SEMCONV.MESSAGING_OPERATION_NAME]: MESSAGING_OPERATION_PROCESS,
         [SEMCONV.MESSAGING_MESSAGE_ID]: String(update.update_id),
         ...rootAttributes,
       },
