@@ -61,7 +61,10 @@ function tracegramRule(error: unknown): ErrorClass | undefined {
 function telegramRule(error: unknown): ErrorClass | undefined {
   if (error instanceof GrammyError) {
     const retryable = error.error_code === 429 || error.error_code >= 500;
-    return { reasonCode: 'INTERNAL_ERROR', errorType: error.name, detail: error.name, retryable };
+    // error.type is Telegram's error code (as HTTP semconv uses the status code), the same value the
+    // Bot API call's own span carries, so a 429 and a 400 are told apart on the root span too.
+    const errorType = String(error.error_code);
+    return { reasonCode: 'INTERNAL_ERROR', errorType, detail: error.name, retryable };
   }
   if (error instanceof HttpError) {
     return { reasonCode: 'INTERNAL_ERROR', errorType: error.name, detail: error.name, retryable: true };

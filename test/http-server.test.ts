@@ -215,7 +215,7 @@ describe('/metrics names', () => {
     });
     metrics.botApiCall({ method: 'sendMessage', errorCode: '0', seconds: 0.01 });
     metrics.screenView('MAIN_MENU');
-    metrics.exportFailure('traces');
+    metrics.logLineDropped();
     const text = await exposition.render();
     for (const { promName } of Object.values(METRIC)) {
       expect(text).toMatch(new RegExp(`^# TYPE ${promName} `, 'm'));

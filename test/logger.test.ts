@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { expect, test } from 'vitest';
+import { logFields } from '../src/telemetry/grammy/update-span.js';
 import { createLogger } from '../src/telemetry/logger.js';
 
 /** What the logger writes to stdout and to OpenTelemetry, seen from outside. */
@@ -116,3 +117,12 @@ test('stdout under back-pressure holds a bounded buffer, drops the rest and coun
   expect(report.buffered, stderr).toBeLessThanOrEqual(1024 * 1024);
   expect(report.dropped).toBeGreaterThan(30_000);
 }, 60_000);
+
+test.each([
+  ['tracegram.reason_code', 'reason_code'],
+  ['tracegram.botapi.retry_after', 'botapi_retry_after'],
+  ['tracegram.update.queue.wait_s', 'update_queue_wait_s'],
+  ['error.type', 'error.type'],
+])('stage attribute %s is the log field %s (every dot after the prefix replaced)', (key, field) => {
+  expect(Object.keys(logFields({ [key]: 1 }))).toEqual([field]);
+});

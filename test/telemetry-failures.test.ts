@@ -32,6 +32,12 @@ beforeAll(async () => {
   // The OTLP exporters read the standard variables themselves, as in production.
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
   process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '500';
+  // Tiny batch queues (read through OTEL_BSP_*/OTEL_BLRP_*, as in production): while one export is in
+  // flight, the spans and log records of an update no longer fit and are dropped.
+  for (const prefix of ['OTEL_BSP', 'OTEL_BLRP']) {
+    process.env[`${prefix}_MAX_QUEUE_SIZE`] = '2';
+    process.env[`${prefix}_MAX_EXPORT_BATCH_SIZE`] = '2';
+  }
   testTelemetry({
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
     spanProcessors: [
@@ -67,17 +73,28 @@ test('a dead collector and a throwing span hook change no reply', async () => {
   expect(h.finishedSpans().filter((s) => s.name.startsWith('update '))).toHaveLength(3);
 });
 
-test('failed exports are counted on /metrics for the telemetry-health alert', async () => {
+test('dropped (queue full) and failed exports are counted on /metrics, where the telemetry-health alert reads them', async () => {
   await h.otel.telemetry.flush();
+  const counted = (signal: 'span' | 'log', errorType: RegExp) =>
+    new RegExp(
+      `^otel_sdk_processor_${signal}_processed_total\\{[^}]*error_type="${errorType.source}"[^}]*\\} [1-9]`,
+      'm',
+    );
+  const expected = [
+    counted('span', /queue_full/),
+    counted('log', /queue_full/),
+    // The collector is dead: the batches that were sent failed.
+    counted('span', /(?!queue_full)\w+/),
+    counted('log', /(?!queue_full)\w+/),
+  ];
   const deadline = Date.now() + 15_000;
   let metrics = '';
   while (Date.now() < deadline) {
     metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
-    if (/tracegram_telemetry_export_failures_total\{signal="traces"\} [1-9]/.test(metrics)) break;
+    if (expected.every((pattern) => pattern.test(metrics))) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  expect(metrics).toMatch(/tracegram_telemetry_export_failures_total\{signal="traces"\} [1-9]/);
-  expect(metrics).toMatch(/tracegram_telemetry_export_failures_total\{signal="logs"\} [1-9]/);
+  for (const pattern of expected) expect(metrics).toMatch(pattern);
 });
 
 test('a failing export is one readable TELEMETRY_ERROR line: what failed in msg, the error in detail, no stack', async () => {

@@ -6,7 +6,7 @@
 import { LABEL } from '../../src/telemetry/conventions.js';
 import { GRAFANA_DATASOURCE } from '../../src/telemetry/grafana.js';
 import { DASHBOARD_UID } from './dashboard-uids.js';
-import { COLLECTOR_DROP_METRICS, SCRAPE_JOB } from './external-metrics.js';
+import { COLLECTOR_DROP_METRICS, SCRAPE_JOB, SDK_DROP_METRICS } from './external-metrics.js';
 import { ext, orZero, sel, sumIncrease, sumRate } from './promql.js';
 import { envRef, GRAFANA_ENV, verbatim } from './provisioning.js';
 
@@ -69,9 +69,12 @@ const ERROR_RATIO_ACTION =
   'INTERNAL_ERROR with Bot API errors: Telegram or the network is failing (check "Bot API errors"); ' +
   'DB_ERROR: Postgres; DOWNSTREAM_TIMEOUT: a provider. A recent deploy is the usual suspect.';
 
-/** Lost telemetry, summed: the bot's failed exports and every collector drop counter, 0 when absent. */
+/** Lost telemetry, summed: the bot SDK's drops and failed exports and every collector drop counter, 0 when absent. */
 function droppedTelemetry(window: string): string {
-  return [sel('TELEMETRY_EXPORT_FAILURES'), ...COLLECTOR_DROP_METRICS.map((m) => ext(m))]
+  return [
+    ...SDK_DROP_METRICS.map((m) => ext(m, { error_type: ['!=', ''] })),
+    ...COLLECTOR_DROP_METRICS.map((m) => ext(m)),
+  ]
     .map((selector) => orZero(sumIncrease(selector, window)))
     .join(' + ');
 }
@@ -186,7 +189,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
     action:
       'The collector is down or unreachable (`docker compose ps otel-collector`, `docker compose logs ' +
       'otel-collector`): a config error stops it at start-up. Until it is back every other alert is blind ' +
-      'and the bot counts failed exports in tracegram_telemetry_export_failures_total.',
+      'and the bot counts failed exports in otel_sdk_processor_span_processed_total{error_type!=""}.',
     dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Stack components up' },
   },
   {
@@ -201,8 +204,9 @@ export const ALERT_RULES: readonly AlertRule[] = [
     valueFormat: 'number',
     summary: 'Telemetry is being dropped between the bot, the collector and the backends',
     action:
-      '"Telemetry health" on Bot overview shows which signal fails and where. Bot-side export failures: the ' +
-      'collector is down or unreachable (OTEL_EXPORTER_OTLP_ENDPOINT). Refused: the collector memory_limiter ' +
+      '"Telemetry health" on Bot overview shows which signal fails and where. Bot side, queue_full: the bot ' +
+      'produces faster than it can export (a slow collector; raise OTEL_BSP_MAX_QUEUE_SIZE only if the collector ' +
+      'keeps up); another error_type: the collector is down or unreachable (OTEL_EXPORTER_OTLP_ENDPOINT). Refused: the collector memory_limiter ' +
       'is shedding load. Queue full: a backend is too slow or down and the sending queue overflowed. Send ' +
       'failures: Tempo, Loki or Prometheus is down or rejecting.',
     dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Telemetry health' },

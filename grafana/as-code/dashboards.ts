@@ -10,7 +10,7 @@ import { ALL_OUTCOMES, type Outcome } from '../../src/telemetry/reason-codes.js'
 import { SCREEN, type ScreenId } from '../../src/ui/registry.js';
 import { ERROR_RATIO, ERROR_RATIO_WINDOW, errorRatio } from './alerts.js';
 import { DASHBOARD_UID } from './dashboard-uids.js';
-import { COLLECTOR_DROP_METRICS } from './external-metrics.js';
+import { COLLECTOR_DROP_METRICS, SDK_DROP_METRICS } from './external-metrics.js';
 import { LOKI_OTLP_FIELD } from './loki.js';
 import { ext, histogramQuantile, orZero, quantile, sel, sumIncrease, sumRate } from './promql.js';
 import { grafanaVar } from './provisioning.js';
@@ -126,6 +126,16 @@ const RANGE = '$__range';
 const BOTAPI_FAILED = { [LABEL.ERROR_CODE]: ['!=', BOTAPI_OK_CODE] } as const;
 
 const byLabels = (labels: readonly string[]) => labels.map((l) => `{{${l}}}`).join(' ');
+
+/** `otel_sdk_processor_span_processed_total` → `spans`. */
+function sdkDropLegend(metric: (typeof SDK_DROP_METRICS)[number]): string {
+  return { span: 'spans', log: 'log records', metric_data_point: 'metric points' }[
+    /^otel_sdk_(?:processor|exporter)_(\w+?)_(?:processed|exported)_total$/.exec(metric)?.[1] as
+      | 'span'
+      | 'log'
+      | 'metric_data_point'
+  ];
+}
 
 /** Legend of a collector drop counter: `otelcol_exporter_enqueue_failed_spans_total` → `queue full: spans`. */
 function dropLegend(metric: (typeof COLLECTOR_DROP_METRICS)[number]): string {
@@ -326,16 +336,17 @@ export const BOT_OVERVIEW: DashboardSpec = {
         {
           title: 'Telemetry health',
           answers:
-            'Is telemetry getting through? Bot export failures by signal; collector refusals, full sending ' +
-            'queues and send failures for spans, logs and metric points.',
+            'Is telemetry getting through? The bot SDK dropping spans and log records (queue_full) or failing ' +
+            'to export them, and failed metric exports; collector refusals, full sending queues and send ' +
+            'failures for spans, logs and metric points.',
           kind: 'timeseries',
           width: 24,
           unit: 'short',
           queries: [
-            {
-              prom: sumIncrease(sel('TELEMETRY_EXPORT_FAILURES'), RI, [LABEL.SIGNAL]),
-              legend: `bot export failures {{${LABEL.SIGNAL}}}`,
-            },
+            ...SDK_DROP_METRICS.map((metric) => ({
+              prom: sumIncrease(ext(metric, { error_type: ['!=', ''] }), RI, ['error_type']),
+              legend: `bot ${sdkDropLegend(metric)}: {{error_type}}`,
+            })),
             ...COLLECTOR_DROP_METRICS.map((metric) => ({
               prom: sumIncrease(ext(metric), RI, metric.startsWith('otelcol_exporter') ? ['exporter'] : []),
               legend: dropLegend(metric),

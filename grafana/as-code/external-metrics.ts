@@ -5,7 +5,7 @@
  */
 
 export interface ExternalMetric {
-  source: 'prometheus' | 'otel-collector' | 'tempo-metrics-generator';
+  source: 'prometheus' | 'otel-collector' | 'tempo-metrics-generator' | 'otel-sdk';
   labels: readonly string[];
   help: string;
   /**
@@ -21,6 +21,17 @@ const collector = (help: string, labels: readonly string[]): ExternalMetric => (
   labels,
   help,
 });
+/**
+ * The bot's OpenTelemetry SDK reporting on itself (semantic conventions' otel.sdk.* metrics, to the app's
+ * MeterProvider: src/telemetry/pipelines.ts). They exist once an exporter is configured.
+ */
+const sdk = (help: string, labels: readonly string[]): ExternalMetric => ({
+  source: 'otel-sdk',
+  labels,
+  help,
+});
+const SDK_PROCESSOR = ['otel_component_type', 'otel_component_name', 'error_type'] as const;
+const SDK_EXPORTER = [...SDK_PROCESSOR, 'server_address', 'server_port'] as const;
 const RECEIVER = ['receiver', 'transport'] as const;
 const EXPORTER = ['exporter'] as const;
 
@@ -67,6 +78,18 @@ export const EXTERNAL_METRICS = {
     'Metric points dropped because the exporter sending queue was full',
     EXPORTER,
   ),
+  otel_sdk_processor_span_processed_total: sdk(
+    'Spans a batch processor finished with: error_type="queue_full" dropped because its queue was full, another error_type failed to export',
+    SDK_PROCESSOR,
+  ),
+  otel_sdk_processor_log_processed_total: sdk(
+    'Log records a batch processor finished with; error_type as for spans',
+    SDK_PROCESSOR,
+  ),
+  otel_sdk_exporter_metric_data_point_exported_total: sdk(
+    'Metric points the bot exported; error_type set when the export failed',
+    SDK_EXPORTER,
+  ),
   traces_spanmetrics_calls_total: {
     source: 'tempo-metrics-generator',
     labels: SPANMETRICS_LABELS,
@@ -99,6 +122,16 @@ export const COLLECTOR_DROP_METRICS = [
   'otelcol_exporter_send_failed_spans_total',
   'otelcol_exporter_send_failed_log_records_total',
   'otelcol_exporter_send_failed_metric_points_total',
+] as const satisfies readonly ExternalMetricName[];
+
+/**
+ * The bot's own losses, from its SDK: spans and log records dropped (full queue) or not exported, metric
+ * points not exported. Each is selected with error_type set.
+ */
+export const SDK_DROP_METRICS = [
+  'otel_sdk_processor_span_processed_total',
+  'otel_sdk_processor_log_processed_total',
+  'otel_sdk_exporter_metric_data_point_exported_total',
 ] as const satisfies readonly ExternalMetricName[];
 
 /** Whether a metric name's samples carry exemplars (only declared external metrics can). */

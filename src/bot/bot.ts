@@ -56,7 +56,7 @@ export function createBot(
   features: readonly Composer<BotContext>[] = FEATURES,
 ): Bot<BotContext> {
   const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot, fetch: botApiFetch() } });
-  const telemetry = tracegramTelemetry<BotContext>(deps.telemetry);
+  const telemetry = tracegramTelemetry<BotContext>({ apiRoot: deps.apiRoot, ...deps.telemetry });
   bot.api.config.use(...telemetry.transformers);
   bot.use(telemetry);
   bot.use((ctx, next) => {

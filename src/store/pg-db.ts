@@ -66,16 +66,21 @@ async function inTransaction<T>(
   fn: (tx: Queryable) => Promise<T>,
   warnConnectionLost: (error: Error) => void,
 ): Promise<T> {
-  const client = await runTraced(target, { operation: 'BEGIN' }, async () => {
-    const checkedOut = await pool.connect();
-    try {
-      await checkedOut.query('BEGIN');
-      return checkedOut;
-    } catch (error) {
-      checkedOut.release(true);
-      throw error;
-    }
-  });
+  const client = await runTraced(
+    target,
+    { operation: 'BEGIN' },
+    async () => {
+      const checkedOut = await pool.connect();
+      try {
+        await checkedOut.query('BEGIN');
+        return checkedOut;
+      } catch (error) {
+        checkedOut.release(true);
+        throw error;
+      }
+    },
+    'BEGIN',
+  );
   // A checked-out client has no pool listener; a server drop while `fn` awaits something else would crash.
   client.on('error', warnConnectionLost);
   const release = (destroy: boolean) => {
@@ -88,7 +93,7 @@ async function inTransaction<T>(
     result = await fn(traced(target, clientDriver(client)));
   } catch (error) {
     try {
-      await runTraced(target, { operation: 'ROLLBACK' }, () => client.query('ROLLBACK'));
+      await runTraced(target, { operation: 'ROLLBACK' }, () => client.query('ROLLBACK'), 'ROLLBACK');
       release(false);
     } catch {
       // The connection is unusable (that is likely why `fn` failed); drop it and report `fn`'s error.
@@ -98,13 +103,18 @@ async function inTransaction<T>(
   }
 
   try {
-    await runTraced(target, { operation: 'COMMIT' }, async () => {
-      const commit = await client.query('COMMIT');
-      // Postgres answers COMMIT of an aborted transaction with ROLLBACK, not an error.
-      if (commit.command === 'ROLLBACK') {
-        throw Object.assign(new Error('transaction was aborted'), { code: '25P02' });
-      }
-    });
+    await runTraced(
+      target,
+      { operation: 'COMMIT' },
+      async () => {
+        const commit = await client.query('COMMIT');
+        // Postgres answers COMMIT of an aborted transaction with ROLLBACK, not an error.
+        if (commit.command === 'ROLLBACK') {
+          throw Object.assign(new Error('transaction was aborted'), { code: '25P02' });
+        }
+      },
+      'COMMIT',
+    );
   } catch (error) {
     release(true);
     throw error;

@@ -1,17 +1,22 @@
-import type { Attributes } from '@opentelemetry/api';
+import { type Attributes, type Histogram, type MeterProvider, metrics } from '@opentelemetry/api';
 import {
   ATTR_DB_COLLECTION_NAME,
   ATTR_DB_NAMESPACE,
   ATTR_DB_OPERATION_NAME,
+  ATTR_DB_QUERY_TEXT,
   ATTR_DB_RESPONSE_STATUS_CODE,
   ATTR_DB_SYSTEM_NAME,
+  ATTR_ERROR_TYPE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+  METRIC_DB_CLIENT_OPERATION_DURATION,
 } from '@opentelemetry/semantic-conventions';
+import packageJson from '../../package.json' with { type: 'json' };
 import { driverFailure } from '../error-classifier.js';
 import { StoreError } from '../errors.js';
-import { ATTR } from '../telemetry/conventions.js';
+import { ATTR, INSTRUMENTATION_SCOPE } from '../telemetry/conventions.js';
+import { safely } from '../telemetry/safely.js';
 import { inSpan, SpanKind } from '../telemetry/tracer.js';
 import type { Queryable, QueryMeta, QueryResult, StoreEngine } from './db.js';
 
@@ -33,9 +38,33 @@ export interface Driver {
 export function traced(target: DbTarget, driver: Driver): Queryable {
   return {
     query: <R extends object>(sql: string, params: readonly unknown[], meta: QueryMeta) =>
-      runTraced(target, meta, () => driver.query(sql, params) as Promise<QueryResult<R>>),
-    exec: (sql, meta) => runTraced(target, meta, () => driver.exec(sql)),
+      runTraced(target, meta, () => driver.query(sql, params) as Promise<QueryResult<R>>, sql),
+    exec: (sql, meta) => runTraced(target, meta, () => driver.exec(sql), sql),
   };
+}
+
+/** The semantic conventions' advised buckets for db.client.operation.duration (seconds). */
+const DB_DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10];
+
+let durationFor: { provider: MeterProvider; histogram: Histogram } | undefined;
+
+/**
+ * `db.client.operation.duration`, from the global MeterProvider (the store is opened after the SDK
+ * starts); made once per provider, not per query.
+ */
+function operationDuration(): Histogram {
+  const provider = metrics.getMeterProvider();
+  if (durationFor?.provider !== provider) {
+    const histogram = provider
+      .getMeter(INSTRUMENTATION_SCOPE, packageJson.version)
+      .createHistogram(METRIC_DB_CLIENT_OPERATION_DURATION, {
+        description: 'Duration of database client operations',
+        unit: 's',
+        advice: { explicitBucketBoundaries: DB_DURATION_BUCKETS },
+      });
+    durationFor = { provider, histogram };
+  }
+  return durationFor.histogram;
 }
 
 /**
@@ -43,24 +72,45 @@ export function traced(target: DbTarget, driver: Driver): Queryable {
  * StoreError that names the operation and a safe failure class; the driver error is not kept as its
  * cause because its message and properties can quote parameter values.
  */
-export function runTraced<T>(target: DbTarget, meta: QueryMeta, call: () => Promise<T>): Promise<T> {
+export function runTraced<T>(
+  target: DbTarget,
+  meta: QueryMeta,
+  call: () => Promise<T>,
+  /** `db.query.text`: the SQL as sent, with `$n` placeholders; parameter values never appear in it. */
+  queryText?: string,
+): Promise<T> {
   const name = meta.table === undefined ? meta.operation : `${meta.operation} ${meta.table}`;
+  const attributes = spanAttributes(target, meta);
+  const startedAt = performance.now();
+  let failure: { type: string; sqlState: string | undefined } | undefined;
   return inSpan(
     name,
     {
       kind: SpanKind.CLIENT,
-      attributes: spanAttributes(target, meta),
+      attributes: queryText === undefined ? attributes : { ...attributes, [ATTR_DB_QUERY_TEXT]: queryText },
       errorType: (error) => (error instanceof StoreError ? error.detail : undefined),
     },
     async (span) => {
       try {
         return await call();
       } catch (error) {
-        const sqlState = driverFailure(error).sqlState;
-        if (sqlState !== undefined) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, sqlState);
+        failure = driverFailure(error);
+        if (failure.sqlState !== undefined) span.setAttribute(ATTR_DB_RESPONSE_STATUS_CODE, failure.sqlState);
         throw storeErrorFrom(name, error);
       }
     },
+  ).finally(() =>
+    safely('recording db.client.operation.duration', () =>
+      operationDuration().record((performance.now() - startedAt) / 1000, {
+        ...attributes,
+        ...(failure
+          ? {
+              [ATTR_ERROR_TYPE]: failure.type,
+              ...(failure.sqlState === undefined ? {} : { [ATTR_DB_RESPONSE_STATUS_CODE]: failure.sqlState }),
+            }
+          : {}),
+      }),
+    ),
   );
 }
 

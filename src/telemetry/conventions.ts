@@ -71,11 +71,6 @@ export const METRIC = {
     unit: '',
     promName: 'tracegram_log_dropped_lines_total',
   },
-  TELEMETRY_EXPORT_FAILURES: {
-    name: 'tracegram.telemetry.export_failures',
-    unit: '',
-    promName: 'tracegram_telemetry_export_failures_total',
-  },
 } as const;
 
 /** Metric label keys: low cardinality only, never a user, chat or trace id. */
@@ -88,7 +83,6 @@ export const LABEL = {
   ERROR_CODE: 'error_code',
   SCREEN_ID: 'screen_id',
   ROLE: 'role',
-  SIGNAL: 'signal',
 } as const;
 
 /** Which labels each metric carries; the stack's cross-checks read this instead of a hand-kept list. */
@@ -101,7 +95,6 @@ export const METRIC_LABELS: Record<keyof typeof METRIC, readonly string[]> = {
   SCREEN_VIEWS: [LABEL.SCREEN_ID],
   INSTANCE_ROLE: [LABEL.ROLE],
   LOG_LINES_DROPPED: [],
-  TELEMETRY_EXPORT_FAILURES: [LABEL.SIGNAL],
 };
 
 /** Log event names: one vocabulary that follows the user's journey. Every log line has an `event`. */

@@ -1,5 +1,4 @@
 import { type Context, diag } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { safely } from './safely.js';
@@ -27,28 +26,5 @@ export function guardLogRecordProcessor(inner: LogRecordProcessor): LogRecordPro
       inner.forceFlush().catch((error) => diag.error('log record processor flush failed', error)),
     shutdown: () =>
       inner.shutdown().catch((error) => diag.error('log record processor shutdown failed', error)),
-  };
-}
-
-interface Exporter<T> {
-  export(items: T, resultCallback: (result: ExportResult) => void): void;
-  shutdown(): Promise<void>;
-  forceFlush?(): Promise<void>;
-}
-
-/**
- * Counts failed exports (a dead collector, a refused batch) per signal, so the "telemetry dropping data"
- * alert sees them; the exporter's own retry and diag logging are unchanged.
- */
-export function countFailures<T, E extends Exporter<T>>(inner: E, onFailure: () => void): Exporter<T> {
-  return {
-    export(items, resultCallback) {
-      inner.export(items, (result) => {
-        if (result.code !== ExportResultCode.SUCCESS) onFailure();
-        resultCallback(result);
-      });
-    },
-    shutdown: () => inner.shutdown(),
-    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
   };
 }

@@ -9,9 +9,6 @@ import {
 } from './reason-codes.js';
 import { safely } from './safely.js';
 
-const EXPORT_SIGNALS = ['traces', 'logs', 'metrics'] as const;
-export type ExportSignal = (typeof EXPORT_SIGNALS)[number];
-
 /** Seconds, from a 5 ms Bot API round trip to a 10 s stuck store. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -41,7 +38,6 @@ export class BotMetrics {
   readonly #botApiCalls;
   readonly #botApiDuration;
   readonly #screenViews;
-  readonly #exportFailures;
   readonly #logLinesDropped;
   /** This instance's role, given once at SDK start: the gauge reports it and root spans carry it. */
   readonly instanceRole: () => string;
@@ -70,9 +66,6 @@ export class BotMetrics {
     this.#screenViews = meter.createCounter(METRIC.SCREEN_VIEWS.name, {
       description: 'Screens rendered to users, by screen id (the journey funnel)',
     });
-    this.#exportFailures = meter.createCounter(METRIC.TELEMETRY_EXPORT_FAILURES.name, {
-      description: 'Telemetry export batches that failed, by signal',
-    });
     this.#logLinesDropped = meter.createCounter(METRIC.LOG_LINES_DROPPED.name, {
       description: 'Log lines dropped because stdout could not keep up (its buffer is bounded)',
     });
@@ -82,7 +75,6 @@ export class BotMetrics {
         description: 'The role of this instance (1 for the current role)',
       })
       .addCallback((result) => result.observe(1, { [LABEL.ROLE]: instanceRole() }));
-    for (const signal of EXPORT_SIGNALS) this.#exportFailures.add(0, { [LABEL.SIGNAL]: signal });
   }
 
   /**
@@ -143,9 +135,5 @@ export class BotMetrics {
 
   logLineDropped(): void {
     safely('recording a dropped log line', () => this.#logLinesDropped.add(1));
-  }
-
-  exportFailure(signal: ExportSignal): void {
-    safely('recording an export failure', () => this.#exportFailures.add(1, { [LABEL.SIGNAL]: signal }));
   }
 }

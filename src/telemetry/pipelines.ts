@@ -12,7 +12,6 @@ import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter
 import {
   BatchLogRecordProcessor,
   ConsoleLogRecordExporter,
-  type LogRecordExporter,
   type LogRecordProcessor,
   type ReadWriteLogRecord,
   SimpleLogRecordProcessor,
@@ -32,11 +31,10 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
   type Span,
-  type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import type { ExporterName, OtlpProtocol, SignalExport } from '../config.js';
-import { countFailures, guardLogRecordProcessor, guardSpanProcessor } from './guarded.js';
+import { guardLogRecordProcessor, guardSpanProcessor } from './guarded.js';
 
 /**
  * The export pipelines that OTEL_{TRACES,METRICS,LOGS}_EXPORTER choose, built the way NodeSDK builds
@@ -72,33 +70,19 @@ const METRIC_EXPORTERS = {
  */
 const METRIC_EXPORT_INTERVAL_MS = 15_000;
 
-/** Called with each failed OTLP export batch. */
-export type OnExportFailure = () => void;
-
-export function spanProcessorsFor(
-  choice: SignalExport,
-  meterProvider: MeterProvider,
-  onFailure: OnExportFailure,
-): SpanProcessor[] {
+export function spanProcessorsFor(choice: SignalExport, meterProvider: MeterProvider): SpanProcessor[] {
   return choice.exporters.map((name) =>
     name === 'console'
       ? new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter(), selfObsMeterProvider: meterProvider })
       : new BatchSpanProcessor({
-          exporter: countFailures(
-            new SPAN_EXPORTERS[choice.protocol]({ selfObsMeterProvider: meterProvider }),
-            onFailure,
-          ) as SpanExporter,
+          exporter: new SPAN_EXPORTERS[choice.protocol]({ selfObsMeterProvider: meterProvider }),
           selfObsMeterProvider: meterProvider,
           ...batchOptionsFromEnv('OTEL_BSP'),
         }),
   );
 }
 
-export function logProcessorsFor(
-  choice: SignalExport,
-  meterProvider: MeterProvider,
-  onFailure: OnExportFailure,
-): LogRecordProcessor[] {
+export function logProcessorsFor(choice: SignalExport, meterProvider: MeterProvider): LogRecordProcessor[] {
   return choice.exporters.map((name) =>
     name === 'console'
       ? new SimpleLogRecordProcessor({
@@ -106,10 +90,7 @@ export function logProcessorsFor(
           selfObsMeterProvider: meterProvider,
         })
       : new BatchLogRecordProcessor({
-          exporter: countFailures(
-            new LOG_EXPORTERS[choice.protocol]({ selfObsMeterProvider: meterProvider }),
-            onFailure,
-          ) as LogRecordExporter,
+          exporter: new LOG_EXPORTERS[choice.protocol]({ selfObsMeterProvider: meterProvider }),
           selfObsMeterProvider: meterProvider,
           ...batchOptionsFromEnv('OTEL_BLRP'),
         }),
@@ -139,14 +120,10 @@ export function metricExporterFor(
   name: ExporterName,
   protocol: OtlpProtocol,
   meterProvider: MeterProvider,
-  onFailure: OnExportFailure,
 ): PushMetricExporter {
   return name === 'console'
     ? new ConsoleMetricExporter()
-    : (countFailures(
-        new METRIC_EXPORTERS[protocol]({ selfObsMeterProvider: meterProvider }),
-        onFailure,
-      ) as PushMetricExporter);
+    : new METRIC_EXPORTERS[protocol]({ selfObsMeterProvider: meterProvider });
 }
 
 function batchOptionsFromEnv(prefix: 'OTEL_BSP' | 'OTEL_BLRP') {

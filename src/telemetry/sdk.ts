@@ -99,16 +99,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     options.instanceRole ?? (() => 'active'),
   );
   if (enabled) {
-    spanExport.bind(
-      spanProcessorsFor(config.traces, meterProvider, () => botMetrics.exportFailure('traces')),
-    );
-    logExport.bind(logProcessorsFor(config.logs, meterProvider, () => botMetrics.exportFailure('logs')));
+    spanExport.bind(spanProcessorsFor(config.traces, meterProvider));
+    logExport.bind(logProcessorsFor(config.logs, meterProvider));
     for (const { exporter, name } of pushReaders) {
-      exporter.bind(
-        metricExporterFor(name, config.metrics.protocol, meterProvider, () =>
-          botMetrics.exportFailure('metrics'),
-        ),
-      );
+      exporter.bind(metricExporterFor(name, config.metrics.protocol, meterProvider));
     }
   }
 

@@ -1,10 +1,14 @@
 import { type Attributes, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import packageJson from '../../package.json' with { type: 'json' };
 import { classifyError } from '../error-classifier.js';
 import { INSTRUMENTATION_SCOPE } from './conventions.js';
 
-/** The one tracer of the app; the API returns a proxy, so importing this before the SDK starts is safe. */
-export const tracer = trace.getTracer(INSTRUMENTATION_SCOPE);
+/**
+ * The one tracer of the app, versioned like the app (the instrumentation scope's version tells which code
+ * made a span); the API returns a proxy, so importing this before the SDK starts is safe.
+ */
+export const tracer = trace.getTracer(INSTRUMENTATION_SCOPE, packageJson.version);
 
 /** Marks a span as a real failure: status ERROR, `error.type` (the classifier's unless given), the exception. */
 export function recordFailure(span: Span, error: unknown, errorType?: string): void {

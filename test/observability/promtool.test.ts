@@ -53,8 +53,9 @@ const success = update('success', 'SUCCESS');
 const failure = update('error', 'INTERNAL_ERROR');
 const role = `${METRIC.INSTANCE_ROLE.promName}{${LABEL.ROLE}="active"}`;
 const silent = `${METRIC.SILENT_UPDATES.promName}{${LABEL.UPDATE_TYPE}="message", ${LABEL.HANDLER}="menu"}`;
-const exportFailures = (signal: string) =>
-  `${METRIC.TELEMETRY_EXPORT_FAILURES.promName}{${LABEL.SIGNAL}="${signal}"}`;
+/** The bot SDK's batch span processor finishing spans: ok, or dropped for a full queue. */
+const processedSpans = (errorType?: string) =>
+  `otel_sdk_processor_span_processed_total{otel_component_type="batching_span_processor", otel_component_name="batching_span_processor/0"${errorType ? `, error_type="${errorType}"` : ''}}`;
 const botapiOk = `${METRIC.BOTAPI_CALLS.promName}{${LABEL.METHOD}="sendMessage", ${LABEL.ERROR_CODE}="${BOTAPI_OK_CODE}"}`;
 const collectorUp = 'up{job="otel-collector", instance="otel-collector:8888"}';
 
@@ -64,7 +65,7 @@ function running(minutes: number) {
     { series: role, values: `1x${minutes}` },
     { series: collectorUp, values: `1x${minutes}` },
     { series: silent, values: `0x${minutes}` },
-    { series: exportFailures('traces'), values: `0x${minutes}` },
+    { series: processedSpans(), values: `0+50x${minutes}` },
   ];
 }
 
@@ -223,7 +224,11 @@ const cases: Case[] = [
         'the collector refusing metric points',
         'otelcol_receiver_refused_metric_points_total{receiver="otlp", transport="http"}',
       ],
-      ['the bot failing to export traces', exportFailures('traces')],
+      ['the bot dropping spans from a full queue', processedSpans('queue_full')],
+      [
+        'the bot failing to export log records',
+        'otel_sdk_processor_log_processed_total{otel_component_type="batching_log_processor", otel_component_name="batching_log_processor/0", error_type="OTLPExporterError"}',
+      ],
     ] as const
   ).map(([what, series]) => ({
     name: `${what} fires the telemetry alert`,

@@ -1,5 +1,11 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from '@opentelemetry/semantic-conventions';
 import { HttpError, type Transformer } from 'grammy';
 import type { Logger } from '../logger.js';
 import type { BotMetrics } from '../metrics.js';
@@ -8,7 +14,9 @@ import {
   PLUGIN_ATTR as ATTR,
   BOTAPI_NETWORK_ERROR_CODE,
   BOTAPI_OK_CODE,
+  BOTAPI_URL_TEMPLATE,
   PLUGIN_EVENT as EVENT,
+  SEMCONV,
   PLUGIN_SPAN as SPAN,
 } from './conventions.js';
 
@@ -19,6 +27,14 @@ import {
  */
 const UNTRACED_METHODS = new Set(['getUpdates']);
 
+const DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+/** `server.address` and `server.port` of the Bot API root (the port from its scheme when not written). */
+function serverOf(apiRoot: string): { address: string; port: number } {
+  const url = new URL(apiRoot);
+  return { address: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443 };
+}
+
 /**
  * One grammY API transformer makes every outgoing Bot API call a CLIENT span (child of whatever stage is
  * active), a metric sample, and a BOTAPI_ERROR log line when it fails. It sees grammY's `{ ok: false }`
@@ -28,18 +44,31 @@ const UNTRACED_METHODS = new Set(['getUpdates']);
 export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?: string }): Transformer {
   // Named on every "unreachable" line, so a wrong TELEGRAM_API_ROOT is seen at once; the path holds the token.
   const apiHost = deps.apiRoot === undefined ? undefined : new URL(deps.apiRoot).host;
+  // HTTP client semantic conventions, fixed at start-up: grammY POSTs every call to `<apiRoot>/bot<token>/<method>`.
+  const server = serverOf(deps.apiRoot ?? DEFAULT_API_ROOT);
   return async (prev, method, payload, signal) => {
     const span = UNTRACED_METHODS.has(method)
       ? undefined
       : tracer.startSpan(`${SPAN.BOTAPI_PREFIX}${method}`, {
           kind: SpanKind.CLIENT,
-          attributes: { [ATTR.BOTAPI_METHOD]: method },
+          attributes: {
+            [ATTR.BOTAPI_METHOD]: method,
+            [ATTR_HTTP_REQUEST_METHOD]: 'POST',
+            [SEMCONV.URL_TEMPLATE]: BOTAPI_URL_TEMPLATE,
+            [ATTR_SERVER_ADDRESS]: server.address,
+            [ATTR_SERVER_PORT]: server.port,
+          },
         });
     const startedAt = performance.now();
     let errorCode = BOTAPI_OK_CODE;
     try {
       const response = await prev(method, payload, signal);
-      span?.setAttribute(ATTR.BOTAPI_OK, response.ok);
+      // The Bot API answers a refused call with the HTTP status equal to its error_code; grammY hands the
+      // transformer the parsed body only, so the status is read from there.
+      span?.setAttributes({
+        [ATTR.BOTAPI_OK]: response.ok,
+        [ATTR_HTTP_RESPONSE_STATUS_CODE]: response.ok ? 200 : response.error_code,
+      });
       if (!response.ok) {
         errorCode = String(response.error_code);
         const retryAfter = response.parameters?.retry_after;

@@ -40,10 +40,20 @@ export const PLUGIN_ATTR = {
 export const SEMCONV = {
   MESSAGING_SYSTEM: 'messaging.system',
   MESSAGING_OPERATION_TYPE: 'messaging.operation.type',
+  MESSAGING_OPERATION_NAME: 'messaging.operation.name',
+  URL_TEMPLATE: 'url.template',
   MESSAGING_MESSAGE_ID: 'messaging.message.id',
 } as const;
 
 export const MESSAGING_SYSTEM_TELEGRAM = 'telegram';
+/** `messaging.operation.name` of an update's root span: handling one delivered update. */
+export const MESSAGING_OPERATION_PROCESS = 'process';
+
+/**
+ * `url.template` of every Bot API call: the path with its token and method as placeholders, so spans can
+ * say which endpoint without ever holding the token (https://core.telegram.org/bots/api#making-requests).
+ */
+export const BOTAPI_URL_TEMPLATE = '/bot{token}/{method}';
 
 /** `error_code` label value for a Bot API call that succeeded, and for one that never got an HTTP answer. */
 export const BOTAPI_OK_CODE = '0';

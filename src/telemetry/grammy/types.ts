@@ -18,7 +18,8 @@ export interface TracegramTelemetryOptions {
   metrics: BotMetrics;
   /** Turns a Telegram user id into the stable pseudonym spans carry (the id itself never leaves). */
   pseudonymize: (userId: number) => string;
-  /** The Bot API root, so a line about an unreachable API names its host (never the path: it holds the token). */
+  /** The Bot API root the bot calls (`server.address`/`server.port` of its spans; default api.telegram.org),
+   * and the host a line about an unreachable API names (never the path: it holds the token). */
   apiRoot?: string;
   /** How long a Bot API call may take beyond its long-poll timeout; default DEFAULT_BOTAPI_DEADLINE_MS. */
   apiDeadlineMs?: number;

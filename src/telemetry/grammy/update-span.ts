@@ -5,6 +5,7 @@ import { safely } from '../safely.js';
 import { inSpan, recordFailure, tracer } from '../tracer.js';
 import {
   PLUGIN_ATTR as ATTR,
+  MESSAGING_OPERATION_PROCESS,
   MESSAGING_SYSTEM_TELEGRAM,
   SEMCONV,
   PLUGIN_SPAN as SPAN,
@@ -32,6 +33,7 @@ export class UpdateSpan {
       attributes: {
         [SEMCONV.MESSAGING_SYSTEM]: MESSAGING_SYSTEM_TELEGRAM,
         [SEMCONV.MESSAGING_OPERATION_TYPE]: 'process',
+        [SEMCONV.MESSAGING_OPERATION_NAME]: MESSAGING_OPERATION_PROCESS,
         [SEMCONV.MESSAGING_MESSAGE_ID]: String(update.update_id),
         ...rootAttributes,
       },
@@ -89,11 +91,14 @@ export class UpdateSpan {
   }
 }
 
-/** Stage attributes become log fields without the `tracegram.` prefix: `tracegram.reason_code` → `reason_code`. */
-function logFields(attributes: Attributes): Record<string, unknown> {
+/**
+ * Stage attributes become log fields without the `tracegram.` prefix and with every further dot an
+ * underscore: `tracegram.reason_code` → `reason_code`, `tracegram.update.queue.wait_s` → `update_queue_wait_s`.
+ */
+export function logFields(attributes: Attributes): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(attributes)) {
-    fields[key.startsWith('tracegram.') ? key.slice('tracegram.'.length).replace('.', '_') : key] = value;
+    fields[key.startsWith('tracegram.') ? key.slice('tracegram.'.length).replaceAll('.', '_') : key] = value;
   }
   return fields;
 }
