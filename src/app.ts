@@ -116,6 +116,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       referralBonus: config.referralBonus,
       adminIds: new Set(config.adminIds),
     },
+    buttonMaxAgeHours: config.buttonMaxAgeHours,
     ...(options.now ? { now: options.now } : {}),
   });
   // The telemetry plugin records every error that escapes the bot's error boundary in the update's own trace;

@@ -25,6 +25,7 @@ describe('configuration', () => {
         metrics: { exporters: [], protocol: 'http/protobuf' },
         logs: { exporters: [], protocol: 'http/protobuf' },
       },
+      buttonMaxAgeHours: 48,
     });
   });
 
@@ -43,6 +44,7 @@ describe('configuration', () => {
       GRAFANA_URL: 'http://grafana:3000/',
       LOG_LEVEL: 'debug',
       SHUTDOWN_TIMEOUT_MS: '8000',
+      BUTTON_MAX_AGE_HOURS: '6',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       UNRELATED: 'ignored',
@@ -56,6 +58,7 @@ describe('configuration', () => {
       referralBonus: 25,
       grafanaUrl: 'http://grafana:3000',
       shutdownTimeoutMs: 8000,
+      buttonMaxAgeHours: 6,
       telemetry: {
         sdkDisabled: false,
         traces: { exporters: ['otlp'], protocol: 'http/json' },
