@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type RunnerHandle, run } from '@grammyjs/runner';
 import { context, logs } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { FastifyInstance } from 'fastify';
-import { type Bot, BotError } from 'grammy';
+import { type Bot, webhookCallback } from 'grammy';
+import type { Update } from 'grammy/types';
 import type { DestinationStream } from 'pino';
 import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
+import { commandMenus, publishCommands } from './bot/commands.js';
 import type { BotContext, SessionData } from './bot/context.js';
+import { createI18n } from './bot/i18n.js';
 import type { Config } from './config.js';
 import { diagnose } from './debug/diagnosis.js';
 import { LocalTraceSource } from './debug/local-source.js';
@@ -20,7 +25,7 @@ import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { createMetricsServer } from './server/metrics-server.js';
 import { type Store, storeToOpen } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
-import type { UpdateSummary } from './telemetry/grammy/index.js';
+import { markReceived, type UpdateSummary } from './telemetry/grammy/index.js';
 import { LogRecorder } from './telemetry/log-recorder.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer } from './telemetry/pseudonym.js';
@@ -36,6 +41,8 @@ export interface AppOptions {
   now?: () => number;
   /** How long a Bot API call may take beyond its long-poll timeout (tests shorten it). */
   botApiDeadlineMs?: number;
+  /** How long a webhook request may wait for its update's handling; default WEBHOOK_TIMEOUT_MS. */
+  webhookTimeoutMs?: number;
   /** Called when the bot can no longer take updates (e.g. Telegram rejects the token): main.ts exits non-zero. */
   onFatal?: (reason: string) => void;
 }
@@ -59,6 +66,17 @@ export interface App {
   /** Stops what was started, in reverse, within SHUTDOWN_TIMEOUT_MS; never throws. */
   stop(reason?: string): Promise<void>;
 }
+
+/** getUpdates' long-poll timeout, Telegram's usual; the Bot API deadline adds its margin on top. */
+const LONG_POLL_SECONDS = 30;
+/** How often shutdown looks whether the updates in flight have finished. */
+const DRAIN_POLL_MS = 10;
+
+/** grammY's default, well inside the time Telegram waits for a webhook answer. */
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** How often the ids of long-handled updates are dropped from the deduplication table. */
+const PRUNE_INTERVAL_MS = 60 * 60_000;
 
 /** What the telemetry SDK keeps of the deadline for exiting cleanly once it is shut down. */
 const EXIT_MARGIN_MS = 250;
@@ -103,10 +121,13 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     return pseudonymizer(userId);
   };
   const recentUpdates = new RecentUpdates();
+  const i18n = createI18n();
   const bot = createBot({
     token: config.botToken,
+    i18n,
     apiRoot: config.telegramApiRoot,
     sessions: store.sessions<SessionData>(),
+    processedUpdates: store.processedUpdates,
     telemetry: {
       logger,
       metrics: telemetry.metrics,
@@ -130,15 +151,21 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       adminIds: new Set(config.adminIds),
     },
     debug: { adminIds: config.adminIds, pseudonymize, recent: recentUpdates },
+    buttonMaxAgeHours: config.buttonMaxAgeHours,
     ...(options.now ? { now: options.now } : {}),
   });
-  // grammY reports here only what escaped the error boundary (its handler itself failed): rare, never silent.
-  const reportEscaped = (error: unknown, updateId: number | undefined) =>
+  // The telemetry plugin records every error that escapes the bot's error boundary in the update's own trace;
+  // only a fault in the plugin itself could reach grammY's handler.
+  bot.catch((error) =>
     logger.error(
-      { event: EVENT.DISPATCH_FAIL, update_id: updateId, detail: describeError(error) },
-      'update escaped the error boundary',
-    );
-  bot.catch((error) => reportEscaped(error.error, error.ctx.update.update_id));
+      {
+        event: EVENT.TELEMETRY_ERROR,
+        update_id: error.ctx.update.update_id,
+        detail: describeError(error.error),
+      },
+      'update failed outside its telemetry',
+    ),
+  );
 
   const traces = new LocalTraceSource(telemetry.recorder, logRecorder);
   // Unset: a key for this process alone, which is enough: the page shows only this process's traces.
@@ -147,6 +174,20 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
 
   const webhookMode = config.mode === 'webhook';
   const metricsHttp = createMetricsServer({ logger, renderMetrics: () => telemetry.exposition.render() });
+  // Telegram waits for the webhook's answer and delivers the update again when it comes too late, while the
+  // chat's next updates queue behind it. Past the bound the request is answered 200 and the update goes on
+  // being handled (grammY's onTimeout as a function: 'return' after logging). See docs/architecture.md.
+  const webhookTimeoutMs = options.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS;
+  const answerWebhook = webhookMode
+    ? webhookCallback(bot, 'callback', {
+        timeoutMilliseconds: webhookTimeoutMs,
+        onTimeout: (update: Update) =>
+          logger.warn(
+            { event: EVENT.WEBHOOK_TIMEOUT, update_id: update.update_id, timeout_ms: webhookTimeoutMs },
+            'webhook answered before the update was handled',
+          ),
+      })
+    : () => Promise.resolve();
   const http = createHttpServer({
     logger,
     // A readiness probe every few seconds would otherwise be a stream of one-span traces in Tempo.
@@ -166,21 +207,20 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       ? {
           webhook: {
             secret: config.webhookSecret ?? '',
-            handleUpdate: async (update) => {
-              try {
-                await bot.handleUpdate(update);
-              } catch (error) {
-                // A BotError was handled and traced (its outcome is recorded); anything else never reached
-                // the middleware, and rethrowing answers 500 so Telegram delivers the update again.
-                if (!(error instanceof BotError)) throw error;
-                reportEscaped(error.error, update.update_id);
-              }
+            // Rejects only when the update never reached the middleware: the route answers 500 and Telegram
+            // delivers it again.
+            handleUpdate: (update) => {
+              markReceived(update);
+              return answerWebhook(update, () => undefined);
             },
           },
         }
       : {}),
   });
 
+  let runner: RunnerHandle | undefined;
+  let pruning: NodeJS.Timeout | undefined;
+  let commands: { stop(): void } | undefined;
   // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
   let httpUrl: string | undefined;
@@ -224,20 +264,48 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       },
       stop: [],
     },
-    { name: 'store', start: () => store.open(), stop: [['close the store', () => store.close()]] },
+    {
+      name: 'store',
+      async start() {
+        await store.open();
+        // Hourly, outside any update: untraced, like the readiness probe.
+        pruning = setInterval(
+          () =>
+            void context
+              .with(suppressTracing(context.active()), () => store.processedUpdates.prune())
+              .catch((error: unknown) =>
+                logger.warn(
+                  { event: EVENT.STORE_ERROR, detail: describeError(error) },
+                  'pruning update ids failed',
+                ),
+              ),
+          PRUNE_INTERVAL_MS,
+        ).unref();
+      },
+      stop: [
+        [
+          'close the store',
+          async () => {
+            clearInterval(pruning);
+            await store.close();
+          },
+        ],
+      ],
+    },
     {
       name: 'bot',
       async start(signal) {
         await bot.init(signal as Parameters<typeof bot.init>[0]);
         signal.throwIfAborted();
-        await bot.api.setMyCommands([
-          { command: 'start', description: 'Main menu' },
-          { command: 'help', description: 'Help' },
-          { command: 'promo', description: 'Redeem a promo code' },
-          { command: 'paysupport', description: 'Help with a payment' },
-        ]);
+        commands = publishCommands(bot.api, commandMenus(i18n), logger);
         if (webhookMode) return;
-        polling = bot.start({ drop_pending_updates: false }).then(
+        // Polling and a webhook exclude each other: a webhook left by an earlier deployment would make
+        // every getUpdates a 409.
+        await bot.api.deleteWebhook();
+        // Updates of different chats run concurrently (one user's hung call delays no one else); one chat's
+        // stay in order through `sequentialize` in bot.ts. Fetch errors are logged by the API tracing.
+        runner = run(bot, { runner: { silent: true, fetch: { timeout: LONG_POLL_SECONDS } } });
+        polling = (runner.task() ?? Promise.resolve()).then(
           () => true,
           (error: unknown) => {
             logger.fatal(
@@ -250,10 +318,13 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         );
       },
       stop: [
+        ['stop publishing commands', async () => commands?.stop()],
         [
           'stop polling',
           async () => {
-            if (bot.isRunning()) await bot.stop();
+            if (runner?.isRunning()) await runner.stop();
+            // The runner's stop ends fetching; the updates it already handed out finish here.
+            while ((runner?.size() ?? 0) > 0) await sleep(DRAIN_POLL_MS);
           },
         ],
         [
@@ -262,9 +333,9 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
             // In-flight updates finish before anything they need (store, telemetry) closes.
             const pollingEndedWell = await polling;
             if (!pollingEndedWell || lastHandledUpdateId === undefined) return;
-            // grammY confirms only the update in flight when stopped; the rest of its batch was handled too,
-            // and Telegram would deliver those again to the next instance. Not after a 409: the confirming
-            // call would cut off the instance that took over.
+            // Telegram learns that updates were handled only from the next getUpdates' offset, which a
+            // stopped runner never sends: without this it would deliver them again to the next instance.
+            // Not after a 409: the confirming call would cut off the instance that took over.
             await bot.api.getUpdates({ offset: lastHandledUpdateId + 1, limit: 1, timeout: 0 });
           },
         ],

@@ -172,7 +172,11 @@ describe('every reason code this milestone can produce', () => {
       reply: /went wrong on our side.*code: [0-9a-f]{32}/,
       via: 'answer',
       run: (user) => {
-        h.standIn.failNext('editMessageText', { error_code: 500, description: 'Internal Server Error' });
+        // Not a 5xx: those are retried now, and the retry succeeds.
+        h.standIn.failNext('editMessageText', {
+          error_code: 400,
+          description: 'Bad Request: message to edit not found',
+        });
         return user.press(live(h, user), '16:9');
       },
     },
@@ -241,7 +245,8 @@ describe('failures outside the handlers', () => {
       const view = TraceView.of(summary.traceId, h.finishedSpans());
       assertOutcome(view, 'DB_ERROR', 'error');
       expect(view.root.attributes['error.type']).toBe('StoreError');
-      const failedQuery = view.spans.find((s) => s.name === 'SELECT sessions');
+      // The first query of an update claims its id (deduplication); with the store gone, that one fails.
+      const failedQuery = view.spans.find((s) => s.name === 'INSERT processed_updates');
       expect(failedQuery?.status.code).toBe(SpanStatusCode.ERROR);
       expect(h.logLines().some((l) => l.trace_id === summary.traceId && l.event === EVENT.STORE_ERROR)).toBe(
         true,
@@ -279,8 +284,8 @@ describe('failures outside the handlers', () => {
       const user = h.standIn.user({ id: freshUserId(), first_name: 'Rae', language_code: 'en' });
       h.standIn.failNext('sendMessage', {
         error_code: 429,
-        description: 'Too Many Requests: retry after 3',
-        retry_after: 3,
+        description: 'Too Many Requests: retry after 1',
+        retry_after: 1,
       });
       const summary = await h.act(() => user.sendCommand('/help'));
       const view = TraceView.of(summary.traceId, h.finishedSpans());
@@ -288,7 +293,7 @@ describe('failures outside the handlers', () => {
       expect(limited?.attributes).toMatchObject({
         [ATTR.BOTAPI_OK]: false,
         [ATTR.BOTAPI_ERROR_CODE]: '429',
-        [ATTR.BOTAPI_RETRY_AFTER]: 3,
+        [ATTR.BOTAPI_RETRY_AFTER]: 1,
       });
       const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
       expect(metrics).toMatch(
@@ -368,6 +373,27 @@ describe('no silent failures', () => {
       });
       const metrics = await b.telemetry.exposition.render();
       expect(metrics).toMatch(/tracegram_silent_updates_total\{[^}]*update_type="message"[^}]*\} 1/);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('an error that escapes the error boundary is the update failure, logged once inside its trace', async () => {
+    const explosive = new Composer<BotContext>();
+    explosive.command('explode', (ctx) => {
+      // The boundary's own apology fails too (its translation throws), so the error escapes the boundary.
+      ctx.t = () => {
+        throw new Error('translations unavailable');
+      };
+      throw new Error('boom');
+    });
+    const b = await botWith(explosive);
+    try {
+      const { summary, view } = await b.command('/explode');
+      expect(summary).toMatchObject({ reasonCode: 'INTERNAL_ERROR', outcome: 'error' });
+      expect(view.root.status.code).toBe(SpanStatusCode.ERROR);
+      const failures = b.lines.filter((l) => l.event === EVENT.DISPATCH_FAIL);
+      expect(failures).toEqual([expect.objectContaining({ trace_id: summary.traceId })]);
     } finally {
       await b.close();
     }

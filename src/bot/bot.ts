@@ -1,10 +1,12 @@
-import { I18n } from '@grammyjs/i18n';
+import type { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
+import type { ProcessedUpdates } from '../store/index.js';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
 import { botApiFetch } from './bot-api-fetch.js';
 import { callbackGuard } from './callback-guard.js';
 import { type BotContext, initialSession, type MoneyDeps, type SessionData } from './context.js';
+import { deduplicate } from './deduplicate.js';
 import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
 import { DEBUG_HANDLER, type DebugDeps, debugFeature } from './features/debug.js';
@@ -13,13 +15,15 @@ import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
 import { payments } from './features/payments.js';
+import { createI18n } from './i18n.js';
 
 /** One session per chat, the key both the session and its lock use. */
 function sessionKey(ctx: Context): string | undefined {
   return ctx.chat?.id.toString();
 }
 
-export const LOCALES_DIR = new URL('../../locales', import.meta.url).pathname;
+/** The BUTTON_MAX_AGE_HOURS default, for bots built without a config (tests). */
+export const DEFAULT_BUTTON_MAX_AGE_HOURS = 48;
 
 export interface BotDeps {
   token: string;
@@ -29,8 +33,14 @@ export interface BotDeps {
   money: MoneyDeps;
   /** Admin diagnostics (/debug); without it /debug is an unknown command to everyone. */
   debug?: DebugDeps;
+  /** Where update ids are claimed; unset: no deduplication (a bot fed by hand in tests). */
+  processedUpdates?: ProcessedUpdates;
+  /** The loaded locales; the app shares them with the command menus. */
+  i18n?: I18n<BotContext>;
   /** Injected clock for message-age checks. */
   now?: () => number;
+  /** A press on a message older than this is EXPIRED_MESSAGE; default DEFAULT_BUTTON_MAX_AGE_HOURS. */
+  buttonMaxAgeHours?: number;
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
@@ -66,20 +76,18 @@ export function createBot(
 
   // Telegram may deliver a chat's webhooks in parallel; one chat's updates must not race on its session.
   // Outside the error boundary, so an update's apology is sent before the chat's next update starts.
-  bot.use(sequentialize(sessionKey));
-
-  const i18n = new I18n<BotContext>({
-    defaultLocale: 'en',
-    directory: LOCALES_DIR,
-    fluentBundleOptions: { useIsolating: false },
-  });
+  bot.use(sequentialize(sessionKey), telemetry.queueEnds);
 
   bot.errorBoundary(
     handleBotError,
-    i18n,
+    deps.i18n ?? createI18n(),
+    ...(deps.processedUpdates ? [deduplicate(deps.processedUpdates)] : []),
     privateChatsOnly,
     session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
-    callbackGuard(deps.now),
+    callbackGuard({
+      maxAgeHours: deps.buttonMaxAgeHours ?? DEFAULT_BUTTON_MAX_AGE_HOURS,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
     ...(deps.debug ? [debugFeature(deps.debug)] : []),
     ...features,
     fallback,

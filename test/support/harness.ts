@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import {
   AggregationTemporality,
@@ -81,8 +82,17 @@ export interface HarnessOptions {
   now?: () => number;
   onFatal?: (reason: string) => void;
   botApiDeadlineMs?: number;
+  webhookTimeoutMs?: number;
   /** Share another harness's Bot API stand-in (a second instance of the same bot); not stopped by stop(). */
   standIn?: BotApiStandIn;
+}
+
+/**
+ * A first update id no other stand-in of this or an earlier run uses: Postgres keeps the ids of handled
+ * updates (deduplication), and every stand-in counts from its own start.
+ */
+export function uniqueUpdateId(): number {
+  return randomInt(1, 2 ** 40);
 }
 
 let nextUserId = 7_000_000 + (process.pid % 1000) * 1000;
@@ -94,7 +104,8 @@ export function freshUserId(): number {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const otel = testTelemetry();
-  const standIn = options.standIn ?? (await startBotApiStandIn({ token: TEST_TOKEN }));
+  const standIn =
+    options.standIn ?? (await startBotApiStandIn({ token: TEST_TOKEN, firstUpdateId: uniqueUpdateId() }));
   const config = parseConfig({
     BOT_TOKEN: TEST_TOKEN,
     TELEGRAM_API_ROOT: standIn.apiRoot,
@@ -120,6 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.now ? { now: options.now } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
     ...(options.botApiDeadlineMs ? { botApiDeadlineMs: options.botApiDeadlineMs } : {}),
+    ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}),
   });
   await app.start();
 

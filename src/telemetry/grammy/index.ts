@@ -1,16 +1,20 @@
+import { autoRetry } from '@grammyjs/auto-retry';
 import type { Context, MiddlewareFn, MiddlewareObj, Transformer } from 'grammy';
 import { safely } from '../safely.js';
-import { apiDeadline } from './api-deadline.js';
+import { apiDeadline, DEFAULT_BOTAPI_DEADLINE_MS } from './api-deadline.js';
 import { apiTracing } from './api-tracing.js';
 import { PLUGIN_EVENT as EVENT } from './conventions.js';
 import type { TelemetryFlavor, TracegramTelemetryOptions } from './types.js';
 import { UpdateTelemetry } from './update-telemetry.js';
 
+export { markReceived } from './receipt.js';
 export type { TelemetryFlavor, TelemetryHooks, TracegramTelemetryOptions, UpdateSummary } from './types.js';
 export { NO_HANDLER, UpdateTelemetry } from './update-telemetry.js';
 
 export interface TracegramTelemetry<C extends Context & TelemetryFlavor> extends MiddlewareObj<C> {
-  /** Install once on `bot.api.config`: the call deadline first (tracing sees its abort as a failed call), then tracing. */
+  /** Install where an update stops waiting (after the per-chat lock): its age and queue wait are taken there. */
+  readonly queueEnds: MiddlewareFn<C>;
+  /** Install once on `bot.api.config`, in this order: tracing, bounded retries (429, 5xx), the call deadline. */
   readonly transformers: readonly Transformer[];
 }
 
@@ -22,16 +26,30 @@ export interface TracegramTelemetry<C extends Context & TelemetryFlavor> extends
  * const telemetry = tracegramTelemetry<MyContext>(options);
  * bot.api.config.use(...telemetry.transformers);
  * bot.use(telemetry);
+ * bot.use(sequentialize(chatKey), telemetry.queueEnds);
  * ```
  *
  * The middleware opens each update's root span before anything else runs, makes it active for everything
- * after it, and ends it after everything, errors included; the transformers make each Bot API call a
- * CLIENT span with a deadline. Nothing here throws into the bot: faults go to the OTel diag logger.
+ * after it, and ends it after everything, errors included; the transformers make each Bot API call attempt
+ * a CLIENT span, retry what Telegram asks to retry (429 retry_after, 5xx), and bound the whole call. Nothing here throws into the bot: faults go to the OTel diag logger.
  */
 export function tracegramTelemetry<C extends Context & TelemetryFlavor>(
   options: TracegramTelemetryOptions,
 ): TracegramTelemetry<C> {
-  const transformers = [apiDeadline(options.apiDeadlineMs), apiTracing(options)];
+  const deadlineMs = options.apiDeadlineMs ?? DEFAULT_BOTAPI_DEADLINE_MS;
+  // grammY runs the last-installed transformer outermost: each attempt is its own CLIENT span, and the
+  // deadline bounds all attempts of a call together.
+  const transformers = [
+    apiTracing(options),
+    autoRetry({
+      maxRetryAttempts: 3,
+      // A longer wait than this would outlast the deadline anyway: fail now, with the 429 as the outcome.
+      maxDelaySeconds: Math.floor(deadlineMs / 2000),
+      // A network failure may have reached Telegram: resending a sendMessage could post it twice.
+      rethrowHttpErrors: true,
+    }),
+    apiDeadline(deadlineMs),
+  ];
   const middleware: MiddlewareFn<C> = async (ctx, next) => {
     const telemetry = new UpdateTelemetry(ctx.update, options);
     ctx.telemetry = telemetry;
@@ -52,13 +70,19 @@ export function tracegramTelemetry<C extends Context & TelemetryFlavor>(
         await next();
       });
     } catch (error) {
+      // The last boundary: an error the bot's own handling let through (its error handler failed) is the
+      // update's failure, recorded in its trace with one closing line. Rethrown, grammY would report it
+      // after the root span ended, without trace context, as a second failure.
       telemetry.fail(error);
-      throw error;
     } finally {
       telemetry.end();
     }
   };
-  return { transformers, middleware: () => middleware };
+  const queueEnds: MiddlewareFn<C> = (ctx, next) => {
+    ctx.telemetry.handlingStarts(ctx.update);
+    return next();
+  };
+  return { transformers, queueEnds, middleware: () => middleware };
 }
 
 /** Notes (and logs) that this update's callback query was answered, so the bot can answer the rest. */

@@ -2,9 +2,10 @@ import { type Attributes, SpanStatusCode } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { Update } from 'grammy/types';
 import { classifyError } from '../../error-classifier.js';
-import type { ReasonCode } from '../reason-codes.js';
+import { outcomeOf, type ReasonCode } from '../reason-codes.js';
 import { safely } from '../safely.js';
 import { PLUGIN_ATTR as ATTR, PLUGIN_EVENT as EVENT, PLUGIN_SPAN as SPAN } from './conventions.js';
+import { receiptOf, sentAtOf } from './receipt.js';
 import type { TracegramTelemetryOptions } from './types.js';
 import { OutcomeState } from './update-outcome.js';
 import { UpdateSpan, updateTypeOf } from './update-span.js';
@@ -66,6 +67,27 @@ export class UpdateTelemetry {
     return this.#span.run(fn);
   }
 
+  /**
+   * The update leaves the queues (the runner's, the chat's lock) and its handling starts: its age and the
+   * time it queued go on the root span and into histograms, so "I pressed and nothing happened" shows up.
+   */
+  handlingStarts(update: Update): void {
+    safely('recording the wait', () => {
+      const now = Date.now();
+      const receivedAt = receiptOf(update);
+      const since = sentAtOf(update) ?? receivedAt;
+      const ageSeconds = since === undefined ? undefined : Math.max(0, now - since) / 1000;
+      const queueWaitSeconds = receivedAt === undefined ? undefined : (now - receivedAt) / 1000;
+      this.#span.tag({
+        ...(ageSeconds === undefined ? {} : { [ATTR.UPDATE_AGE]: ageSeconds }),
+        ...(queueWaitSeconds === undefined ? {} : { [ATTR.UPDATE_QUEUE_WAIT]: queueWaitSeconds }),
+      });
+      if (ageSeconds !== undefined) {
+        this.#options.metrics.updateStarted({ updateType: this.updateType, ageSeconds, queueWaitSeconds });
+      }
+    });
+  }
+
   /** First stage: what arrived (a button, a command, a message), with its decoding attributes. */
   received(event: string, attributes: Attributes = {}): void {
     this.#span.stage(SPAN.RECEIVED, attributes, { event, message: 'received' });
@@ -92,7 +114,11 @@ export class UpdateTelemetry {
       SPAN.REJECTED,
       { [ATTR.REASON_CODE]: code, [ATTR.REASON_DETAIL]: detail },
       // A no-op is ordinary chat, not a warning for the failure-logs panel.
-      { event: this.#rejectedEvent, message: 'rejected', level: code === 'NOOP' ? 'info' : 'warn' },
+      {
+        event: this.#rejectedEvent,
+        message: 'rejected',
+        level: outcomeOf(code) === 'noop' ? 'info' : 'warn',
+      },
     );
   }
 
