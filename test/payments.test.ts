@@ -338,8 +338,10 @@ describe('a payment delivered to two instances at once', () => {
     const userId = freshUserId();
     first.standIn.user({ id: userId, first_name: 'Race', language_code: 'en' });
     const from = { id: userId, is_bot: false, first_name: 'Race', language_code: 'en' };
+    // Four distinct updates carrying one payment: redelivery of one update_id is deduplicated before any
+    // journey sees it, so only the ledger's key on the charge id can make these exactly-once.
+    const firstUpdateId = 100_000_000 + Math.floor(Math.random() * 1_000_000_000);
     const update = {
-      update_id: 900_001,
       message: {
         message_id: 1,
         date: Math.floor(Date.now() / 1000),
@@ -353,12 +355,13 @@ describe('a payment delivered to two instances at once', () => {
           provider_payment_charge_id: `race-provider-${userId}`,
         },
       },
-    } as Update;
+    } as Omit<Update, 'update_id'>;
+    let delivered = 0;
     const post = (h: Harness) =>
       fetch(`${h.httpUrl}/telegram/webhook`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
-        body: JSON.stringify(update),
+        body: JSON.stringify({ update_id: firstUpdateId + delivered++, ...update }),
       });
 
     const outcomes = Promise.all([first.waitForOutcomes(2), second.waitForOutcomes(2)]);

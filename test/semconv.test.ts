@@ -74,7 +74,7 @@ test('a store query carries its parameterised text, and its duration is the db.c
     // Values travel as parameters: the chat id (the session key) is never in the text.
     expect(text).not.toMatch(/\d{7,}/);
   }
-  const metrics = await (await fetch(`${h.httpUrl}/metrics`)).text();
+  const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
   expect(metrics).toMatch(
     /^db_client_operation_duration_seconds_count\{[^}]*db_system_name="postgresql"[^}]*db_operation_name="SELECT"[^}]*\} [1-9]/m,
   );
