@@ -11,6 +11,7 @@ import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
 import { commandMenus, publishCommands } from './bot/commands.js';
 import type { BotContext, SessionData } from './bot/context.js';
 import { createI18n } from './bot/i18n.js';
+import { PACKAGES } from './catalogue/packages.js';
 import type { Config } from './config.js';
 import { diagnose } from './debug/diagnosis.js';
 import { LocalTraceSource } from './debug/local-source.js';
@@ -23,7 +24,7 @@ import { describeError } from './errors.js';
 import { Lifecycle, type Stage } from './lifecycle.js';
 import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { createMetricsServer } from './server/metrics-server.js';
-import { type Store, storeToOpen } from './store/index.js';
+import { ENTRY_KINDS, LEDGER_RESULTS, type Store, storeToOpen } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
 import { markReceived, type UpdateSummary } from './telemetry/grammy/index.js';
 import { LogRecorder } from './telemetry/log-recorder.js';
@@ -105,12 +106,18 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         { event: EVENT.STORE_CONNECTION_LOST, server, detail: type },
         'PostgreSQL dropped a connection; the next query opens a new one',
       ),
+    onLedgerOperation: (sample) => telemetry.metrics.ledgerOperation(sample),
   });
 
   telemetry.metrics.declareSeries({
     updateTypes: HANDLED_UPDATE_TYPES,
     handlers: HANDLER_NAMES,
     screens: Object.values(SCREEN),
+  });
+  telemetry.metrics.declareMoneySeries({
+    results: LEDGER_RESULTS,
+    entryKinds: ENTRY_KINDS,
+    packages: PACKAGES.map((pkg) => pkg.id),
   });
   // The highest update id whose handling ended: what shutdown confirms to Telegram.
   let lastHandledUpdateId: number | undefined;

@@ -217,6 +217,12 @@ describe('/metrics names', () => {
     metrics.updateStarted({ updateType: 'message', ageSeconds: 0.2, queueWaitSeconds: 0.01 });
     metrics.screenView('MAIN_MENU');
     metrics.logLineDropped();
+    metrics.ledgerOperation({
+      operation: 'credit',
+      result: 'credited',
+      entry: { kind: 'payment', credits: 50 },
+      payment: { packageId: 's50', stars: 50 },
+    });
     const text = await exposition.render();
     for (const { promName } of Object.values(METRIC)) {
       expect(text).toMatch(new RegExp(`^# TYPE ${promName} `, 'm'));

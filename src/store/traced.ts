@@ -67,6 +67,20 @@ function operationDuration(): Histogram {
   return durationFor.histogram;
 }
 
+/** The callbacks of one transaction's `afterCommit`, run once after its COMMIT succeeded. */
+export class AfterCommit {
+  readonly #callbacks: Array<() => void> = [];
+  readonly add = (fn: () => void): void => {
+    this.#callbacks.push(fn);
+  };
+  run(): void {
+    for (const fn of this.#callbacks.splice(0)) {
+      // A callback is bookkeeping (metrics): its failure must not turn a committed transaction into an error.
+      safely('an after-commit callback', fn);
+    }
+  }
+}
+
 /**
  * Runs one database call as a CLIENT span `{operation} {table}` (database semconv). A failure becomes a
  * StoreError that names the operation and a safe failure class; the driver error is not kept as its
