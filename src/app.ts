@@ -6,6 +6,7 @@ import { type Bot, BotError } from 'grammy';
 import type { DestinationStream } from 'pino';
 import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
 import type { BotContext, SessionData } from './bot/context.js';
+import { PACKAGES } from './catalogue/packages.js';
 import type { Config } from './config.js';
 import { diagnose } from './debug/diagnosis.js';
 import { LocalTraceSource } from './debug/local-source.js';
@@ -18,7 +19,7 @@ import { describeError } from './errors.js';
 import { Lifecycle, type Stage } from './lifecycle.js';
 import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { createMetricsServer } from './server/metrics-server.js';
-import { type Store, storeToOpen } from './store/index.js';
+import { ENTRY_KINDS, LEDGER_RESULTS, type Store, storeToOpen } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
 import type { UpdateSummary } from './telemetry/grammy/index.js';
 import { LogRecorder } from './telemetry/log-recorder.js';
@@ -87,12 +88,18 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         { event: EVENT.STORE_CONNECTION_LOST, server, detail: type },
         'PostgreSQL dropped a connection; the next query opens a new one',
       ),
+    onLedgerOperation: (sample) => telemetry.metrics.ledgerOperation(sample),
   });
 
   telemetry.metrics.declareSeries({
     updateTypes: HANDLED_UPDATE_TYPES,
     handlers: HANDLER_NAMES,
     screens: Object.values(SCREEN),
+  });
+  telemetry.metrics.declareMoneySeries({
+    results: LEDGER_RESULTS,
+    entryKinds: ENTRY_KINDS,
+    packages: PACKAGES.map((pkg) => pkg.id),
   });
   // The highest update id whose handling ended: what shutdown confirms to Telegram.
   let lastHandledUpdateId: number | undefined;

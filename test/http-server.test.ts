@@ -216,6 +216,12 @@ describe('/metrics names', () => {
     metrics.botApiCall({ method: 'sendMessage', errorCode: '0', seconds: 0.01 });
     metrics.screenView('MAIN_MENU');
     metrics.exportFailure('traces');
+    metrics.ledgerOperation({
+      operation: 'credit',
+      result: 'credited',
+      entry: { kind: 'payment', credits: 50 },
+      payment: { packageId: 's50', stars: 50 },
+    });
     const text = await exposition.render();
     for (const { promName } of Object.values(METRIC)) {
       expect(text).toMatch(new RegExp(`^# TYPE ${promName} `, 'm'));

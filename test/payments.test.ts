@@ -7,6 +7,13 @@ import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
 import { freshUserId, type Harness, startHarness, TEST_TOKEN } from './support/harness.js';
 import { TraceView } from './support/telemetry-assertions.js';
 
+/** One sample of the bot's own /metrics, 0 when the series is absent. */
+async function metric(h: Harness, series: string): Promise<number> {
+  const text = await (await fetch(`${h.httpUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
+}
+
 /** The stand-in's record of what the bot answered to each pre-checkout query. */
 function preCheckoutAnswers(h: Harness) {
   return h.standIn.calls
@@ -81,6 +88,7 @@ describe.each([
       '⬅️ Back',
     ]);
 
+    const starsBefore = await metric(h, 'tracegram_payments_stars_total{package="s150"}');
     const { invoice, preCheckout, payment } = await topUp(alice, '150 ⭐ → 165 credits');
 
     const sent = h.standIn.calls.findLast((call) => call.method === 'sendInvoice');
@@ -115,6 +123,7 @@ describe.each([
     const credit = TraceView.of(payment.traceId, h.finishedSpans()).one('ledger credit');
     expect(credit.attributes).toMatchObject({ [ATTR.LEDGER_RESULT]: 'credited', [ATTR.LEDGER_AMOUNT]: 165 });
     await expectLedger(h.app.store, alice.id, { paid: 165 });
+    expect(await metric(h, 'tracegram_payments_stars_total{package="s150"}')).toBe(starsBefore + 150);
   });
 
   test('the same successful_payment delivered again credits nothing and says nothing', async () => {
@@ -207,6 +216,43 @@ describe.each([
     await expectLedger(h.app.store, dave.id, { paid: 0 });
   });
 
+  test.runIf(!postgres)(
+    'a credit the store fails is an error with the charge id logged and counted, never silent',
+    async () => {
+      const mona = newUser('Mona');
+      const errorsBefore = await metric(
+        h,
+        'tracegram_ledger_operations_total{operation="credit",result="error"}',
+      );
+      const balance = await openBalance(mona);
+      await h.act(() => mona.press(balance, '50 ⭐ → 50 credits'));
+      // The store breaks between the pre-checkout and the payment (this harness's own PGlite).
+      await h.app.store.db.exec('ALTER TABLE payments RENAME TO payments_away', { operation: 'ALTER' });
+      try {
+        const both = h.waitForOutcomes(2);
+        await mona.pay(invoiceIn(h, mona.id));
+        const [, payment] = await both;
+        expect(payment).toMatchObject({ outcome: 'error', reasonCode: 'DB_ERROR' });
+      } finally {
+        await h.app.store.db.exec('ALTER TABLE payments_away RENAME TO payments', { operation: 'ALTER' });
+      }
+      const paid = h.standIn.updates.findLast(
+        (u) => u.message?.chat.id === mona.id && u.message.successful_payment,
+      );
+      const failed = h.logLines().findLast((line) => line.event === 'PAYMENT_CREDIT_FAILED');
+      expect(failed).toMatchObject({
+        telegram_payment_charge_id: paid?.message?.successful_payment?.telegram_payment_charge_id,
+        package: 's50',
+        stars: 50,
+      });
+      expect(h.standIn.lastMessage(mona.id)?.text).toMatch(/Support code/);
+      expect(await metric(h, 'tracegram_ledger_operations_total{operation="credit",result="error"}')).toBe(
+        errorsBefore + 1,
+      );
+      await expectLedger(h.app.store, mona.id, { paid: 0 });
+    },
+  );
+
   test('/paysupport answers', async () => {
     const erin = newUser('Erin');
     const summary = await h.act(() => erin.sendCommand('/paysupport'));
@@ -239,6 +285,12 @@ describe.each([
     const unknown = await h.act(() => admin.sendCommand('/refund no-such-charge'));
     expect(unknown).toMatchObject({ reasonCode: 'REFUND_REFUSED', detail: 'unknown payment' });
     expect(h.standIn.calls.filter((c) => c.method === 'refundStarPayment')).toHaveLength(1);
+    expect(
+      await metric(
+        h,
+        'tracegram_ledger_operations_total{operation="stars_refund",result="already_refunded"}',
+      ),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   test('Telegram refusing a refund leaves the payment and the credits as they were', async () => {
@@ -250,12 +302,20 @@ describe.each([
     const admin = h.standIn.user({ id: adminId, first_name: 'Admin', language_code: 'en' });
     h.standIn.failNext('refundStarPayment', { error_code: 400, description: 'Bad Request: USER_ID_INVALID' });
 
+    const refundsBefore = await metric(
+      h,
+      'tracegram_ledger_operations_total{operation="stars_refund",result="refunded"}',
+    );
     const failed = await h.act(() => admin.sendCommand(`/refund ${chargeId}`));
 
     expect(failed).toMatchObject({ outcome: 'error', reasonCode: 'INTERNAL_ERROR' });
     expect(h.standIn.starPayment(chargeId)?.refunded).toBe(false);
     await expect(h.app.store.ledger.findPayment(chargeId)).resolves.toMatchObject({ refunded: false });
     await expectLedger(h.app.store, gina.id, { paid: 50 });
+    // The refund was rolled back, so it is not counted as one.
+    expect(
+      await metric(h, 'tracegram_ledger_operations_total{operation="stars_refund",result="refunded"}'),
+    ).toBe(refundsBefore);
   });
 
   test('promo codes: an admin makes one, each user redeems it once, each refusal has its reason', async () => {

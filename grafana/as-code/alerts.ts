@@ -207,6 +207,27 @@ export const ALERT_RULES: readonly AlertRule[] = [
       'failures: Tempo, Loki or Prometheus is down or rejecting.',
     dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Telemetry health' },
   },
+  {
+    // Telegram has taken the Stars and will not deliver that successful_payment again: every one is a user owed.
+    name: 'TracegramPaymentNotCredited',
+    uid: 'tracegram-payment-not-credited',
+    severity: 'critical',
+    query: (d) =>
+      `${orZero(sumIncrease(sel('LEDGER_OPERATIONS', { [LABEL.OPERATION]: 'credit', [LABEL.RESULT]: 'error' }), d('15m')))} + ${orZero(sumIncrease(sel('UPDATES', { [LABEL.REASON_CODE]: 'PAYMENT_UNMATCHED' }), d('15m')))}`,
+    lookback: '15m',
+    op: '>',
+    threshold: 0,
+    for: '0s',
+    valueFormat: 'number',
+    summary: 'A Telegram Stars payment was taken but not credited',
+    action:
+      'Open "Payments credited and duplicates" on Payments and the traces behind it. A credit that failed ' +
+      '(DB_ERROR) left the user paid and uncredited; the user was shown a support code and the PAYMENT_CREDIT_FAILED ' +
+      'log line holds the charge id. PAYMENT_UNMATCHED is a payment for an invoice this bot did not make. Either way ' +
+      'refund the Stars (Bot API refundStarPayment with the user id and the charge id) or credit the user by hand, ' +
+      'then answer them through /paysupport.',
+    dashboard: { uid: DASHBOARD_UID.PAYMENTS, panel: 'Payments credited and duplicates' },
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 import { SeverityNumber } from '@opentelemetry/api';
 import { ATTR, BOTAPI_OK_CODE, LABEL, METRIC_LABELS } from '../../src/telemetry/conventions.js';
 import { exploreUrl, GRAFANA_DATASOURCE, LOKI_FIELD } from '../../src/telemetry/grafana.js';
-import { ALL_OUTCOMES, type Outcome } from '../../src/telemetry/reason-codes.js';
+import { ALL_OUTCOMES, ALL_REASON_CODES, type Outcome } from '../../src/telemetry/reason-codes.js';
 import { SCREEN, type ScreenId } from '../../src/ui/registry.js';
 import { ERROR_RATIO, ERROR_RATIO_WINDOW, errorRatio } from './alerts.js';
 import { DASHBOARD_UID } from './dashboard-uids.js';
@@ -29,6 +29,7 @@ export const LABEL_ATTRIBUTE: Partial<Record<LabelName, AttrKey>> = {
   [LABEL.REASON_CODE]: ATTR.REASON_CODE,
   [LABEL.METHOD]: ATTR.BOTAPI_METHOD,
   [LABEL.SCREEN_ID]: ATTR.SCREEN_ID,
+  [LABEL.PACKAGE]: ATTR.PAYMENT_PACKAGE,
 };
 
 /** Dashboard variable holding the OTel service.name (Loki's service_name stream label, Tempo's resource). */
@@ -492,7 +493,165 @@ export const USER_JOURNEYS: DashboardSpec = {
   ],
 };
 
-export const DASHBOARDS: readonly DashboardSpec[] = [BOT_OVERVIEW, USER_JOURNEYS];
+const PRE_CHECKOUT = { [LABEL.UPDATE_TYPE]: 'pre_checkout_query' } as const;
+/** Telegram cancels a payment whose pre-checkout query is not answered within 10 s. */
+const PRE_CHECKOUT_LIMIT_S = 10;
+const LEDGER_TROUBLE = 'error|insufficient|not_reserved|unknown_payment';
+const PROMO_CODES_RE = ALL_REASON_CODES.filter((code) => code.startsWith('PROMO_')).join('|');
+
+export const PAYMENTS: DashboardSpec = {
+  uid: DASHBOARD_UID.PAYMENTS,
+  title: 'Tracegram · Payments',
+  description:
+    'Are users able to pay in Telegram Stars, is every payment credited exactly once, and does the money add up?',
+  sections: [
+    {
+      title: 'Top-ups in Telegram Stars',
+      panels: [
+        {
+          title: 'Stars received by package',
+          answers:
+            'How many Telegram Stars did credited payments bring in, per top-up package (duplicates excluded)?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'short',
+          stacked: true,
+          queries: [
+            {
+              prom: sumIncrease(sel('PAYMENT_STARS'), RI, [LABEL.PACKAGE]),
+              legend: byLabels([LABEL.PACKAGE]),
+            },
+          ],
+          traces: { where: [[ATTR.UPDATE_TYPE, '=', 'message']], bySeries: [LABEL.PACKAGE] },
+        },
+        {
+          title: 'Payments credited and duplicates',
+          answers:
+            'How many successful_payment updates credited a balance, and how many were redeliveries of a payment already credited (DUPLICATE_PAYMENT: nothing credited twice)?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'short',
+          queries: [
+            {
+              prom: sumIncrease(sel('LEDGER_OPERATIONS', { [LABEL.OPERATION]: 'credit' }), RI, [
+                LABEL.RESULT,
+              ]),
+              legend: byLabels([LABEL.RESULT]),
+            },
+          ],
+          traces: { where: [[ATTR.HANDLER, '=', 'payments']] },
+        },
+        {
+          title: 'Pre-checkout answers by reason code',
+          answers:
+            'Which pre-checkout queries were accepted, and why were the others refused (unknown package, price mismatch, blocked user, a failure)?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'short',
+          stacked: true,
+          queries: [
+            {
+              prom: sumIncrease(sel('UPDATES', PRE_CHECKOUT), RI, [LABEL.REASON_CODE]),
+              legend: byLabels([LABEL.REASON_CODE]),
+            },
+          ],
+          traces: { where: [[ATTR.UPDATE_TYPE, '=', 'pre_checkout_query']], bySeries: [LABEL.REASON_CODE] },
+        },
+        {
+          title: 'Pre-checkout answer time p99',
+          answers: `How long do users wait for the pre-checkout answer? Telegram cancels the payment after ${PRE_CHECKOUT_LIMIT_S} s.`,
+          kind: 'timeseries',
+          width: 12,
+          unit: 's',
+          queries: [{ prom: quantile(0.99, 'UPDATE_DURATION', RI, [], PRE_CHECKOUT), legend: 'p99' }],
+          thresholds: [
+            { value: PRE_CHECKOUT_LIMIT_S / 2, color: 'orange' },
+            { value: PRE_CHECKOUT_LIMIT_S, color: 'red' },
+          ],
+          traces: {
+            where: [
+              [ATTR.UPDATE_TYPE, '=', 'pre_checkout_query'],
+              ['duration', '>', '1s'],
+            ],
+          },
+        },
+      ],
+    },
+    {
+      title: 'Ledger',
+      panels: [
+        {
+          title: 'Credits moved by entry kind',
+          answers:
+            'How many credits came in (payment, bonus), were set aside for jobs (reserve), spent (charge), given back (refund, stars_refund)?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'short',
+          queries: [
+            { prom: sumIncrease(sel('LEDGER_CREDITS'), RI, [LABEL.KIND]), legend: byLabels([LABEL.KIND]) },
+          ],
+          traces: { where: [[ATTR.LEDGER_RESULT, '=~', 'credited|reserved|charged|refunded|granted']] },
+        },
+        {
+          title: 'Ledger operations refused or failed',
+          answers:
+            'Which money operations did not happen: too little balance, nothing to settle, an unknown payment, or a store error?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'short',
+          stacked: true,
+          queries: [
+            {
+              prom: sumIncrease(sel('LEDGER_OPERATIONS', { [LABEL.RESULT]: ['=~', LEDGER_TROUBLE] }), RI, [
+                LABEL.OPERATION,
+                LABEL.RESULT,
+              ]),
+              legend: byLabels([LABEL.OPERATION, LABEL.RESULT]),
+            },
+          ],
+          traces: { where: [[ATTR.LEDGER_RESULT, '=~', LEDGER_TROUBLE]] },
+        },
+        {
+          title: 'Promo codes by reason code',
+          answers:
+            'How many promo codes were redeemed, and why were the others refused (unknown, expired, used up, already used)?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'short',
+          stacked: true,
+          queries: [
+            {
+              prom: sumIncrease(
+                sel('UPDATES', { [LABEL.HANDLER]: 'payments', [LABEL.REASON_CODE]: ['=~', PROMO_CODES_RE] }),
+                RI,
+                [LABEL.REASON_CODE],
+              ),
+              legend: byLabels([LABEL.REASON_CODE]),
+            },
+            {
+              prom: sumIncrease(
+                sel('LEDGER_OPERATIONS', { [LABEL.OPERATION]: 'bonus', [LABEL.RESULT]: 'granted' }),
+                RI,
+              ),
+              legend: 'bonuses granted (promo and referral)',
+            },
+          ],
+          traces: { where: [[ATTR.HANDLER, '=', 'payments']] },
+        },
+        {
+          title: 'Recent payments (traces)',
+          answers:
+            'Which payments arrived lately? Open one to see the credit, its ledger span and what the user was told.',
+          kind: 'traces',
+          width: 12,
+          queries: [{ traceql: traceQuery([[ATTR.LEDGER_RESULT, '=~', 'credited|duplicate']]) }],
+        },
+      ],
+    },
+  ],
+};
+
+export const DASHBOARDS: readonly DashboardSpec[] = [BOT_OVERVIEW, USER_JOURNEYS, PAYMENTS];
 
 // ---------------------------------------------------------------------------------------------------------
 // Rendering to Grafana's dashboard JSON model

@@ -44,6 +44,11 @@ export interface Queryable {
   ): Promise<QueryResult<R>>;
   /** Several statements without parameters (migrations). Failures throw StoreError. */
   exec(sql: string, meta: QueryMeta): Promise<void>;
+  /**
+   * Inside a transaction: runs `fn` once it has committed, never if it rolls back. For side effects that
+   * must not count uncommitted work (metrics). Absent outside a transaction, where every statement commits.
+   */
+  afterCommit?(fn: () => void): void;
 }
 
 export interface Db extends Queryable {

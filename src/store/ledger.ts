@@ -1,5 +1,6 @@
 import { INVALID_TRACEID, isValidTraceId, trace } from '@opentelemetry/api';
 import { ATTR, SPAN } from '../telemetry/conventions.js';
+import { safely } from '../telemetry/safely.js';
 import { inSpan } from '../telemetry/tracer.js';
 import type { Db, Queryable } from './db.js';
 
@@ -17,6 +18,44 @@ import type { Db, Queryable } from './db.js';
 /** What a ledger entry records; see migrations/002_ledger.sql for each one's effect on the account. */
 export const ENTRY_KINDS = ['payment', 'reserve', 'charge', 'refund', 'bonus', 'stars_refund'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** The operations, as metrics and span names (`ledger <operation>`) call them. */
+export type LedgerOperation = 'credit' | 'reserve' | 'charge' | 'refund' | 'bonus' | 'stars_refund';
+
+/** Every result each operation can end with; `error` when it threw (the store failed). */
+export const LEDGER_RESULTS: Record<LedgerOperation, readonly string[]> = {
+  credit: ['credited', 'duplicate', 'error'],
+  reserve: ['reserved', 'insufficient', 'duplicate', 'error'],
+  charge: ['charged', 'already_settled', 'not_reserved', 'error'],
+  refund: ['refunded', 'already_settled', 'not_reserved', 'error'],
+  bonus: ['granted', 'duplicate', 'error'],
+  stars_refund: ['refunded', 'unknown_payment', 'already_refunded', 'insufficient', 'error'],
+};
+
+/** The entry each operation appends when it writes one. */
+const ENTRY_OF: Record<LedgerOperation, EntryKind> = {
+  credit: 'payment',
+  reserve: 'reserve',
+  charge: 'charge',
+  refund: 'refund',
+  bonus: 'bonus',
+  stars_refund: 'stars_refund',
+};
+
+/** One finished operation, for metrics: reported once its transaction committed (or at once if it threw). */
+export interface LedgerSample {
+  operation: LedgerOperation;
+  result: string;
+  /** The entry written and the credits it moved; absent when nothing was written. */
+  entry?: { kind: EntryKind; credits: number };
+  /** A payment credited: its package and the Stars paid. */
+  payment?: { packageId: string; stars: number };
+}
+
+interface Written {
+  credits: number;
+  payment?: { packageId: string; stars: number };
+}
 
 export interface Balance {
   /** Credits the user can spend now. */
@@ -156,128 +195,206 @@ const PAYMENTS = 'payments';
 
 const ZERO: Balance = { available: 0, held: 0 };
 
-export function createLedger(db: Db): Ledger {
+export function createLedger(db: Db, observe: (sample: LedgerSample) => void = () => undefined): Ledger {
   /** Runs `fn` in the caller's transaction, or in one of its own. */
   const atomically = <T>(tx: Queryable | undefined, fn: (q: Queryable) => Promise<T>): Promise<T> =>
     tx ? fn(tx) : db.transaction(fn);
+
+  /**
+   * One operation: its cid taken before its span starts (inside it, a caller without any trace would find
+   * the span's own new trace), a `ledger <operation>` span with the result, and a sample for metrics once
+   * the work is committed: after the caller's COMMIT when it runs in the caller's transaction.
+   */
+  function operation<T extends { status: string }>(
+    name: LedgerOperation,
+    input: Caused,
+    tx: Queryable | undefined,
+    attributes: Record<string, number>,
+    written: (result: T) => Written | undefined,
+    fn: (cid: string | undefined) => Promise<T>,
+  ): Promise<T> {
+    let cid: string | undefined;
+    try {
+      cid = cidOf(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return inSpan(`${SPAN.LEDGER_PREFIX}${name}`, { attributes }, async (span) => {
+      let result: T;
+      try {
+        result = await fn(cid);
+      } catch (error) {
+        report({ operation: name, result: 'error' });
+        throw error;
+      }
+      span.setAttribute(ATTR.LEDGER_RESULT, result.status);
+      if ('amount' in result && typeof result.amount === 'number') {
+        span.setAttribute(ATTR.LEDGER_AMOUNT, result.amount);
+      }
+      const entry = written(result);
+      const sample: LedgerSample = {
+        operation: name,
+        result: result.status,
+        ...(entry ? { entry: { kind: ENTRY_OF[name], credits: entry.credits } } : {}),
+        ...(entry?.payment ? { payment: entry.payment } : {}),
+      };
+      if (tx?.afterCommit) tx.afterCommit(() => report(sample));
+      else report(sample);
+      return result;
+    });
+  }
+
+  const report = (sample: LedgerSample) => safely('reporting a ledger operation', () => observe(sample));
 
   return {
     balance: (userId, tx) => readBalance(tx ?? db, userId, false),
 
     creditPayment: (input, tx) =>
-      operation('credit', input, { [ATTR.LEDGER_AMOUNT]: input.credits }, (cid) =>
-        atomically(tx, async (q) => {
-          assertPositive(input.credits, 'credits');
-          assertPositive(input.stars, 'stars');
-          const inserted = await q.query<PaymentRow>(
-            `INSERT INTO ${PAYMENTS}
+      operation(
+        'credit',
+        input,
+        tx,
+        { [ATTR.LEDGER_AMOUNT]: input.credits },
+        (r) =>
+          r.status === 'credited'
+            ? { credits: input.credits, payment: { packageId: input.packageId, stars: input.stars } }
+            : undefined,
+        (cid) =>
+          atomically(tx, async (q) => {
+            assertPositive(input.credits, 'credits');
+            assertPositive(input.stars, 'stars');
+            const inserted = await q.query<PaymentRow>(
+              `INSERT INTO ${PAYMENTS}
                (telegram_payment_charge_id, user_id, package_id, currency, stars, credits, invoice_payload, cid)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (telegram_payment_charge_id) DO NOTHING
              RETURNING ${PAYMENT_COLUMNS}`,
-            [
-              input.telegramPaymentChargeId,
-              input.userId,
-              input.packageId,
-              input.currency,
-              input.stars,
-              input.credits,
-              input.invoicePayload,
-              cid ?? null,
-            ],
-            { operation: 'INSERT', table: PAYMENTS },
-          );
-          const row = inserted.rows[0];
-          if (!row) {
-            // The first delivery's row exists (committed, since ON CONFLICT waited for it).
-            const payment = await readPayment(q, input.telegramPaymentChargeId, false);
-            if (!payment) throw new Error('payment conflict without a payment row');
-            return { status: 'duplicate', payment } as const;
-          }
-          const payment = paymentOf(row);
-          await insertEntry(q, {
-            userId: input.userId,
-            kind: 'payment',
-            available: input.credits,
-            held: 0,
-            paymentId: payment.id,
-            cid,
-          });
-          const balance = await applyToAccount(q, input.userId, input.credits, 0);
-          return { status: 'credited', payment, balance } as const;
-        }),
+              [
+                input.telegramPaymentChargeId,
+                input.userId,
+                input.packageId,
+                input.currency,
+                input.stars,
+                input.credits,
+                input.invoicePayload,
+                cid ?? null,
+              ],
+              { operation: 'INSERT', table: PAYMENTS },
+            );
+            const row = inserted.rows[0];
+            if (!row) {
+              // The first delivery's row exists (committed, since ON CONFLICT waited for it).
+              const payment = await readPayment(q, input.telegramPaymentChargeId, false);
+              if (!payment) throw new Error('payment conflict without a payment row');
+              return { status: 'duplicate', payment } as const;
+            }
+            const payment = paymentOf(row);
+            await insertEntry(q, {
+              userId: input.userId,
+              kind: 'payment',
+              available: input.credits,
+              held: 0,
+              paymentId: payment.id,
+              cid,
+            });
+            const balance = await applyToAccount(q, input.userId, input.credits, 0);
+            return { status: 'credited', payment, balance } as const;
+          }),
       ),
 
     reserve: (input, tx) =>
-      operation('reserve', input, { [ATTR.LEDGER_AMOUNT]: input.amount }, (cid) =>
-        atomically(tx, async (q) => {
-          assertPositive(input.amount, 'amount');
-          // The row lock orders concurrent reservations of one user: the second sees the first's debit.
-          const current = await readBalance(q, input.userId, true);
-          if (current.available < input.amount) return { status: 'insufficient', balance: current } as const;
-          const written = await insertEntry(q, {
-            userId: input.userId,
-            kind: 'reserve',
-            available: -input.amount,
-            held: input.amount,
-            jobId: input.jobId,
-            cid,
-          });
-          if (!written) return { status: 'duplicate', balance: current } as const;
-          const balance = await applyToAccount(q, input.userId, -input.amount, input.amount);
-          return { status: 'reserved', balance } as const;
-        }),
+      operation(
+        'reserve',
+        input,
+        tx,
+        { [ATTR.LEDGER_AMOUNT]: input.amount },
+        (r) => (r.status === 'reserved' ? { credits: input.amount } : undefined),
+        (cid) =>
+          atomically(tx, async (q) => {
+            assertPositive(input.amount, 'amount');
+            // The row lock orders concurrent reservations of one user: the second sees the first's debit.
+            const current = await readBalance(q, input.userId, true);
+            if (current.available < input.amount)
+              return { status: 'insufficient', balance: current } as const;
+            const written = await insertEntry(q, {
+              userId: input.userId,
+              kind: 'reserve',
+              available: -input.amount,
+              held: input.amount,
+              jobId: input.jobId,
+              cid,
+            });
+            if (!written) return { status: 'duplicate', balance: current } as const;
+            const balance = await applyToAccount(q, input.userId, -input.amount, input.amount);
+            return { status: 'reserved', balance } as const;
+          }),
       ),
 
     charge: (input, tx) =>
-      operation('charge', input, {}, (cid) => atomically(tx, (q) => settle(q, 'charge', input.jobId, cid))),
+      operation('charge', input, tx, {}, settledCredits, (cid) =>
+        atomically(tx, (q) => settle(q, 'charge', input.jobId, cid)),
+      ),
     refund: (input, tx) =>
-      operation('refund', input, {}, (cid) => atomically(tx, (q) => settle(q, 'refund', input.jobId, cid))),
+      operation('refund', input, tx, {}, settledCredits, (cid) =>
+        atomically(tx, (q) => settle(q, 'refund', input.jobId, cid)),
+      ),
 
     grantBonus: (input, tx) =>
-      operation('bonus', input, { [ATTR.LEDGER_AMOUNT]: input.amount }, (cid) =>
-        atomically(tx, async (q) => {
-          assertPositive(input.amount, 'amount');
-          const written = await insertEntry(q, {
-            userId: input.userId,
-            kind: 'bonus',
-            available: input.amount,
-            held: 0,
-            bonusKey: input.key,
-            cid,
-          });
-          if (!written) return { status: 'duplicate' } as const;
-          const balance = await applyToAccount(q, input.userId, input.amount, 0);
-          return { status: 'granted', balance } as const;
-        }),
+      operation(
+        'bonus',
+        input,
+        tx,
+        { [ATTR.LEDGER_AMOUNT]: input.amount },
+        (r) => (r.status === 'granted' ? { credits: input.amount } : undefined),
+        (cid) =>
+          atomically(tx, async (q) => {
+            assertPositive(input.amount, 'amount');
+            const written = await insertEntry(q, {
+              userId: input.userId,
+              kind: 'bonus',
+              available: input.amount,
+              held: 0,
+              bonusKey: input.key,
+              cid,
+            });
+            if (!written) return { status: 'duplicate' } as const;
+            const balance = await applyToAccount(q, input.userId, input.amount, 0);
+            return { status: 'granted', balance } as const;
+          }),
       ),
 
     refundStars: (input, tx) =>
-      operation('stars_refund', input, {}, (cid) =>
-        atomically(tx, async (q) => {
-          // Locked so two admins refunding at once cannot both pass the check below.
-          const payment = await readPayment(q, input.telegramPaymentChargeId, true);
-          if (!payment) return { status: 'unknown_payment' } as const;
-          if (payment.refunded) return { status: 'already_refunded', payment } as const;
-          const current = await readBalance(q, payment.userId, true);
-          if (current.available < payment.credits) {
-            return { status: 'insufficient', payment, balance: current } as const;
-          }
-          await insertEntry(q, {
-            userId: payment.userId,
-            kind: 'stars_refund',
-            available: -payment.credits,
-            held: 0,
-            paymentId: payment.id,
-            cid,
-          });
-          await q.query(`UPDATE ${PAYMENTS} SET refunded_at = now() WHERE id = $1`, [payment.id], {
-            operation: 'UPDATE',
-            table: PAYMENTS,
-          });
-          const balance = await applyToAccount(q, payment.userId, -payment.credits, 0);
-          return { status: 'refunded', payment: { ...payment, refunded: true }, balance } as const;
-        }),
+      operation(
+        'stars_refund',
+        input,
+        tx,
+        {},
+        (r) => (r.status === 'refunded' ? { credits: r.payment.credits } : undefined),
+        (cid) =>
+          atomically(tx, async (q) => {
+            // Locked so two admins refunding at once cannot both pass the check below.
+            const payment = await readPayment(q, input.telegramPaymentChargeId, true);
+            if (!payment) return { status: 'unknown_payment' } as const;
+            if (payment.refunded) return { status: 'already_refunded', payment } as const;
+            const current = await readBalance(q, payment.userId, true);
+            if (current.available < payment.credits) {
+              return { status: 'insufficient', payment, balance: current } as const;
+            }
+            await insertEntry(q, {
+              userId: payment.userId,
+              kind: 'stars_refund',
+              available: -payment.credits,
+              held: 0,
+              paymentId: payment.id,
+              cid,
+            });
+            await q.query(`UPDATE ${PAYMENTS} SET refunded_at = now() WHERE id = $1`, [payment.id], {
+              operation: 'UPDATE',
+              table: PAYMENTS,
+            });
+            const balance = await applyToAccount(q, payment.userId, -payment.credits, 0);
+            return { status: 'refunded', payment: { ...payment, refunded: true }, balance } as const;
+          }),
       ),
 
     findPayment: (chargeId, tx) => readPayment(tx ?? db, chargeId, false),
@@ -487,28 +604,8 @@ interface AuditRow {
   ledger_held: number;
 }
 
-/** A `ledger <operation>` span around the whole operation, its queries as children, its result on it. */
-function operation<T extends { status: string }>(
-  name: string,
-  input: Caused,
-  attributes: Record<string, number>,
-  fn: (cid: string | undefined) => Promise<T>,
-): Promise<T> {
-  // Taken before the span starts: inside it, a caller without any trace would find the span's own new trace.
-  let cid: string | undefined;
-  try {
-    cid = cidOf(input);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return inSpan(`${SPAN.LEDGER_PREFIX}${name}`, { attributes }, async (span) => {
-    const result = await fn(cid);
-    span.setAttribute(ATTR.LEDGER_RESULT, result.status);
-    if ('amount' in result && typeof result.amount === 'number') {
-      span.setAttribute(ATTR.LEDGER_AMOUNT, result.amount);
-    }
-    return result;
-  });
+function settledCredits(result: SettleResult): Written | undefined {
+  return result.status === 'charged' || result.status === 'refunded' ? { credits: result.amount } : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { StorageAdapter } from 'grammy';
 import { StoreError } from '../errors.js';
 import type { Db, OwnedDb, StoreEngine } from './db.js';
-import { createLedger, type Ledger } from './ledger.js';
+import { createLedger, type Ledger, type LedgerSample } from './ledger.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { type ConnectionLost, createPgDb, databaseAddress } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
@@ -38,6 +38,8 @@ export interface OpenStoreOptions {
   onMigration?: (name: string) => void;
   /** Postgres only: a connection the server dropped; the pool reconnects on the next query. */
   onConnectionLost?: (lost: ConnectionLost) => void;
+  /** Called with every ledger operation once committed (metrics). */
+  onLedgerOperation?: (sample: LedgerSample) => void;
 }
 
 /** A store wired now and opened later (the lifecycle's store step); `close` is safe before `open`. */
@@ -63,7 +65,7 @@ export function storeToOpen(options: OpenStoreOptions): StoreToOpen {
     exec: async (sql, meta) => current().exec(sql, meta),
     transaction: async (fn) => current().transaction(fn),
   };
-  const ledger = createLedger(db);
+  const ledger = createLedger(db, options.onLedgerOperation);
   return {
     kind: engine === 'pg' ? 'postgres' : 'pglite',
     db,

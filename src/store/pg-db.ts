@@ -1,7 +1,7 @@
 import { type QueryResult as PgQueryResult, Pool, type PoolClient } from 'pg';
 import { driverFailure } from '../error-classifier.js';
 import type { OwnedDb, Queryable } from './db.js';
-import { type DbTarget, type Driver, runTraced, traced } from './traced.js';
+import { AfterCommit, type DbTarget, type Driver, runTraced, traced } from './traced.js';
 
 /**
  * The client-side timeout trails the server's statement_timeout so a live server cancels first
@@ -84,8 +84,9 @@ async function inTransaction<T>(
   };
 
   let result: T;
+  const committed = new AfterCommit();
   try {
-    result = await fn(traced(target, clientDriver(client)));
+    result = await fn({ ...traced(target, clientDriver(client)), afterCommit: committed.add });
   } catch (error) {
     try {
       await runTraced(target, { operation: 'ROLLBACK' }, () => client.query('ROLLBACK'));
@@ -110,6 +111,7 @@ async function inTransaction<T>(
     throw error;
   }
   release(false);
+  committed.run();
   return result;
 }
 

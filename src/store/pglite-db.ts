@@ -4,7 +4,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { driverFailure } from '../error-classifier.js';
 import { StoreError } from '../errors.js';
 import type { OwnedDb } from './db.js';
-import { type DbTarget, type Driver, storeErrorFrom, traced } from './traced.js';
+import { AfterCommit, type DbTarget, type Driver, storeErrorFrom, traced } from './traced.js';
 
 /** PGlite's in-memory filesystem; anything else is a directory on disk. */
 const MEMORY_PREFIX = 'memory://';
@@ -39,16 +39,19 @@ export async function openPgliteDb(dataDir: string): Promise<OwnedDb> {
     exec,
     async transaction(fn) {
       let fnFailed = false;
+      const committed = new AfterCommit();
       try {
         // PGlite's own transaction holds its lock, so no other query interleaves with this one.
-        return await pglite.transaction(async (tx) => {
+        const result = await pglite.transaction(async (tx) => {
           try {
-            return await fn(traced(target, driverOf(tx)));
+            return await fn({ ...traced(target, driverOf(tx)), afterCommit: committed.add });
           } catch (error) {
             fnFailed = true;
             throw error;
           }
         });
+        committed.run();
+        return result;
       } catch (error) {
         if (fnFailed) throw error;
         // BEGIN or COMMIT failed inside PGlite (closed database, COMMIT of an aborted transaction).

@@ -12,6 +12,7 @@ import {
 import { driverFailure } from '../error-classifier.js';
 import { StoreError } from '../errors.js';
 import { ATTR } from '../telemetry/conventions.js';
+import { safely } from '../telemetry/safely.js';
 import { inSpan, SpanKind } from '../telemetry/tracer.js';
 import type { Queryable, QueryMeta, QueryResult, StoreEngine } from './db.js';
 
@@ -36,6 +37,20 @@ export function traced(target: DbTarget, driver: Driver): Queryable {
       runTraced(target, meta, () => driver.query(sql, params) as Promise<QueryResult<R>>),
     exec: (sql, meta) => runTraced(target, meta, () => driver.exec(sql)),
   };
+}
+
+/** The callbacks of one transaction's `afterCommit`, run once after its COMMIT succeeded. */
+export class AfterCommit {
+  readonly #callbacks: Array<() => void> = [];
+  readonly add = (fn: () => void): void => {
+    this.#callbacks.push(fn);
+  };
+  run(): void {
+    for (const fn of this.#callbacks.splice(0)) {
+      // A callback is bookkeeping (metrics): its failure must not turn a committed transaction into an error.
+      safely('an after-commit callback', fn);
+    }
+  }
 }
 
 /**

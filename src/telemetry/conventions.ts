@@ -76,6 +76,13 @@ export const METRIC = {
     unit: '',
     promName: 'tracegram_telemetry_export_failures_total',
   },
+  LEDGER_OPERATIONS: {
+    name: 'tracegram.ledger.operations',
+    unit: '',
+    promName: 'tracegram_ledger_operations_total',
+  },
+  LEDGER_CREDITS: { name: 'tracegram.ledger.credits', unit: '', promName: 'tracegram_ledger_credits_total' },
+  PAYMENT_STARS: { name: 'tracegram.payments.stars', unit: '', promName: 'tracegram_payments_stars_total' },
 } as const;
 
 /** Metric label keys: low cardinality only, never a user, chat or trace id. */
@@ -89,6 +96,10 @@ export const LABEL = {
   SCREEN_ID: 'screen_id',
   ROLE: 'role',
   SIGNAL: 'signal',
+  OPERATION: 'operation',
+  RESULT: 'result',
+  KIND: 'kind',
+  PACKAGE: 'package',
 } as const;
 
 /** Which labels each metric carries; the stack's cross-checks read this instead of a hand-kept list. */
@@ -102,6 +113,9 @@ export const METRIC_LABELS: Record<keyof typeof METRIC, readonly string[]> = {
   INSTANCE_ROLE: [LABEL.ROLE],
   LOG_LINES_DROPPED: [],
   TELEMETRY_EXPORT_FAILURES: [LABEL.SIGNAL],
+  LEDGER_OPERATIONS: [LABEL.OPERATION, LABEL.RESULT],
+  LEDGER_CREDITS: [LABEL.KIND],
+  PAYMENT_STARS: [LABEL.PACKAGE],
 };
 
 /** Log event names: one vocabulary that follows the user's journey. Every log line has an `event`. */
@@ -119,6 +133,8 @@ export const EVENT = {
   PAYMENT_RECEIVED: 'PAYMENT_RECEIVED',
   /** The payment's credits were written to the ledger (first delivery of its charge id). */
   PAYMENT_CREDITED: 'PAYMENT_CREDITED',
+  /** Crediting a payment failed (the store): the user paid and holds nothing yet; alert TracegramPaymentNotCredited. */
+  PAYMENT_CREDIT_FAILED: 'PAYMENT_CREDIT_FAILED',
   /** Stars went back to a user by an admin's refund, and the credits with them. */
   STARS_REFUNDED: 'STARS_REFUNDED',
   /** /start: the user's first visit or not, and what became of a referral code. */

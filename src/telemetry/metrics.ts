@@ -1,4 +1,5 @@
 import type { Attributes, Meter } from '@opentelemetry/api';
+import type { LedgerSample } from '../store/ledger.js';
 import { LABEL, METRIC } from './conventions.js';
 import {
   ALL_REASON_CODES,
@@ -42,6 +43,9 @@ export class BotMetrics {
   readonly #botApiDuration;
   readonly #screenViews;
   readonly #exportFailures;
+  readonly #ledgerOperations;
+  readonly #ledgerCredits;
+  readonly #paymentStars;
   readonly #logLinesDropped;
   /** This instance's role, given once at SDK start: the gauge reports it and root spans carry it. */
   readonly instanceRole: () => string;
@@ -77,6 +81,16 @@ export class BotMetrics {
       description: 'Log lines dropped because stdout could not keep up (its buffer is bounded)',
     });
     this.#logLinesDropped.add(0);
+    this.#ledgerOperations = meter.createCounter(METRIC.LEDGER_OPERATIONS.name, {
+      description: 'Money operations on the ledger by operation and result (counted once committed)',
+    });
+    this.#ledgerCredits = meter.createCounter(METRIC.LEDGER_CREDITS.name, {
+      description:
+        'Credits moved by ledger entries, by entry kind (payment, reserve, charge, refund, bonus, …)',
+    });
+    this.#paymentStars = meter.createCounter(METRIC.PAYMENT_STARS.name, {
+      description: 'Telegram Stars received in credited payments, by top-up package',
+    });
     meter
       .createObservableGauge(METRIC.INSTANCE_ROLE.name, {
         description: 'The role of this instance (1 for the current role)',
@@ -134,6 +148,32 @@ export class BotMetrics {
       const labels = { [LABEL.METHOD]: sample.method, [LABEL.ERROR_CODE]: sample.errorCode };
       this.#botApiCalls.add(1, labels);
       if (sample.seconds !== undefined) this.#botApiDuration.record(sample.seconds, labels);
+    });
+  }
+
+  /** Every money series at 0 from start-up, so the first payment or refund shows in increase(). */
+  declareMoneySeries(known: {
+    results: Readonly<Record<string, readonly string[]>>;
+    entryKinds: readonly string[];
+    packages: readonly string[];
+  }): void {
+    safely('declaring money series', () => {
+      for (const [operation, results] of Object.entries(known.results)) {
+        for (const result of results) {
+          this.#ledgerOperations.add(0, { [LABEL.OPERATION]: operation, [LABEL.RESULT]: result });
+        }
+      }
+      for (const kind of known.entryKinds) this.#ledgerCredits.add(0, { [LABEL.KIND]: kind });
+      for (const pkg of known.packages) this.#paymentStars.add(0, { [LABEL.PACKAGE]: pkg });
+    });
+  }
+
+  ledgerOperation(sample: LedgerSample): void {
+    safely('recording a ledger operation', () => {
+      this.#ledgerOperations.add(1, { [LABEL.OPERATION]: sample.operation, [LABEL.RESULT]: sample.result });
+      if (sample.entry) this.#ledgerCredits.add(sample.entry.credits, { [LABEL.KIND]: sample.entry.kind });
+      if (sample.payment)
+        this.#paymentStars.add(sample.payment.stars, { [LABEL.PACKAGE]: sample.payment.packageId });
     });
   }
 

@@ -57,6 +57,8 @@ const exportFailures = (signal: string) =>
   `${METRIC.TELEMETRY_EXPORT_FAILURES.promName}{${LABEL.SIGNAL}="${signal}"}`;
 const botapiOk = `${METRIC.BOTAPI_CALLS.promName}{${LABEL.METHOD}="sendMessage", ${LABEL.ERROR_CODE}="${BOTAPI_OK_CODE}"}`;
 const collectorUp = 'up{job="otel-collector", instance="otel-collector:8888"}';
+const ledgerCredit = (result: string) =>
+  `${METRIC.LEDGER_OPERATIONS.promName}{${LABEL.OPERATION}="credit", ${LABEL.RESULT}="${result}"}`;
 
 /** A running bot whose collector is up, as every case starts (else the bot/collector-down alerts fire). */
 function running(minutes: number) {
@@ -93,6 +95,30 @@ interface Case {
 }
 
 const cases: Case[] = [
+  {
+    name: 'a payment whose credit failed pages at once and clears 15 minutes later; duplicates do not',
+    input_series: [
+      ...running(40),
+      { series: success, values: '0+10x40' },
+      { series: ledgerCredit('credited'), values: '0+1x40' },
+      { series: ledgerCredit('duplicate'), values: '0+2x40' },
+      { series: ledgerCredit('error'), values: '0x10 1x30' },
+    ],
+    alert_rule_test: [
+      ...expectAt('9m', {}),
+      ...expectAt('12m', { TracegramPaymentNotCredited: '1' }),
+      ...expectAt('30m', {}),
+    ],
+  },
+  {
+    name: 'a payment for an invoice that is not ours (PAYMENT_UNMATCHED) pages',
+    input_series: [
+      ...running(40),
+      { series: success, values: '0+10x40' },
+      { series: update('error', 'PAYMENT_UNMATCHED'), values: '0x10 1x30' },
+    ],
+    alert_rule_test: [...expectAt('9m', {}), ...expectAt('12m', { TracegramPaymentNotCredited: '1' })],
+  },
   {
     name: 'healthy traffic (1% errors, updates flowing): nothing fires',
     input_series: [

@@ -65,16 +65,30 @@ payments.handle(
       });
     }
     // Credited as promised by the invoice the user paid (pre-checkout checked it against the offer).
-    const result = await ctx.money.ledger.creditPayment({
-      telegramPaymentChargeId: paid.telegram_payment_charge_id,
-      userId: ctx.from.id,
-      packageId: terms.packageId,
-      currency: paid.currency,
-      stars: paid.total_amount,
-      credits: terms.credits,
-      invoicePayload: paid.invoice_payload,
-      cid: ctx.telemetry.traceId,
-    });
+    const result = await ctx.money.ledger
+      .creditPayment({
+        telegramPaymentChargeId: paid.telegram_payment_charge_id,
+        userId: ctx.from.id,
+        packageId: terms.packageId,
+        currency: paid.currency,
+        stars: paid.total_amount,
+        credits: terms.credits,
+        invoicePayload: paid.invoice_payload,
+        cid: ctx.telemetry.traceId,
+      })
+      .catch((error: unknown) => {
+        // Telegram will not deliver this payment again: whoever answers the alert needs the charge id.
+        ctx.log.error(
+          {
+            event: EVENT.PAYMENT_CREDIT_FAILED,
+            telegram_payment_charge_id: paid.telegram_payment_charge_id,
+            package: terms.packageId,
+            stars: paid.total_amount,
+          },
+          'payment taken but not credited',
+        );
+        throw error;
+      });
     if (result.status === 'duplicate') {
       // The first delivery thanked the user already; saying it twice would look like two payments.
       return reject('DUPLICATE_PAYMENT', 'payment already credited');
