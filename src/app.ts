@@ -4,12 +4,15 @@ import { suppressTracing } from '@opentelemetry/core';
 import type { FastifyInstance } from 'fastify';
 import { type Bot, BotError } from 'grammy';
 import type { DestinationStream } from 'pino';
+import packageJson from '../package.json' with { type: 'json' };
 import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
 import type { BotContext, SessionData } from './bot/context.js';
 import { PACKAGES } from './catalogue/packages.js';
-import type { Config } from './config.js';
+import type { Config, TelemetryConfig } from './config.js';
 import { diagnose } from './debug/diagnosis.js';
+import { createDiagnostics } from './debug/diagnostics.js';
 import { LocalTraceSource } from './debug/local-source.js';
+import { OutcomeWindow } from './debug/outcome-window.js';
 import { RecentUpdates } from './debug/recent-updates.js';
 import { englishReplies } from './debug/reply-text.js';
 import { createLinkSigner, type LinkSigner } from './debug/signed-link.js';
@@ -110,6 +113,27 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     return pseudonymizer(userId);
   };
   const recentUpdates = new RecentUpdates();
+  const outcomeWindow = new OutcomeWindow();
+  const traces = new LocalTraceSource(telemetry.recorder, logRecorder);
+  // Unset: a key for this process alone, which is enough: the page shows only this process's traces.
+  const linkSigner = createLinkSigner(config.debugLinkKey ?? randomBytes(32).toString('hex'));
+  const replyText = englishReplies();
+  let httpUrl: string | undefined;
+  const diagnostics = createDiagnostics({
+    version: packageJson.version,
+    role: telemetry.metrics.instanceRole,
+    startedAt: Date.now(),
+    exportTarget: describeExport(config.telemetry),
+    renderMetrics: () => telemetry.exposition.render(),
+    window: outcomeWindow,
+    recent: recentUpdates,
+    traces,
+    signer: linkSigner,
+    pageBaseUrl: () => config.publicUrl ?? httpUrl?.replace('0.0.0.0', '127.0.0.1'),
+    grafanaUrl: config.grafanaUrl,
+    pseudonymize,
+    diagnoseOptions: { replyText },
+  });
   const bot = createBot({
     token: config.botToken,
     apiRoot: config.telegramApiRoot,
@@ -124,6 +148,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         onUpdateEnd: (summary) => {
           lastHandledUpdateId = Math.max(lastHandledUpdateId ?? summary.updateId, summary.updateId);
           recentUpdates.add(summary);
+          outcomeWindow.record(summary.outcome === 'error' || summary.outcome === 'silent');
           options.onUpdateEnd?.(summary);
         },
       },
@@ -134,9 +159,9 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       users: store.users,
       promoCodes: store.promoCodes,
       referralBonus: config.referralBonus,
-      adminIds: new Set(config.adminIds),
     },
-    debug: { adminIds: config.adminIds, pseudonymize, recent: recentUpdates },
+    adminIds: new Set(config.adminIds),
+    diagnostics,
     ...(options.now ? { now: options.now } : {}),
   });
   // grammY reports here only what escaped the error boundary (its handler itself failed): rare, never silent.
@@ -147,13 +172,12 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     );
   bot.catch((error) => reportEscaped(error.error, error.ctx.update.update_id));
 
-  const traces = new LocalTraceSource(telemetry.recorder, logRecorder);
-  // Unset: a key for this process alone, which is enough: the page shows only this process's traces.
-  const linkSigner = createLinkSigner(config.debugLinkKey ?? randomBytes(32).toString('hex'));
-  const replyText = englishReplies();
-
   const webhookMode = config.mode === 'webhook';
-  const metricsHttp = createMetricsServer({ logger, renderMetrics: () => telemetry.exposition.render() });
+  const metricsHttp = createMetricsServer({
+    logger,
+    renderMetrics: () => telemetry.exposition.render(),
+    ...(config.adminApiToken ? { adminApi: { token: config.adminApiToken, traces, pseudonymize } } : {}),
+  });
   const http = createHttpServer({
     logger,
     // A readiness probe every few seconds would otherwise be a stream of one-span traces in Tempo.
@@ -190,7 +214,6 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
 
   // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
-  let httpUrl: string | undefined;
   let metricsUrl: string | undefined;
   const stages: Stage[] = [
     {
@@ -320,4 +343,15 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       await lifecycle.stop(Date.now() + config.shutdownTimeoutMs);
     },
   };
+}
+
+/** Where each signal goes, for /debug: `embedded` when nothing leaves the process. */
+function describeExport(telemetry: TelemetryConfig): string {
+  if (telemetry.sdkDisabled) return 'disabled (OTEL_SDK_DISABLED): nothing recorded or exported';
+  const signals = (['traces', 'logs', 'metrics'] as const)
+    .filter((signal) => telemetry[signal].exporters.length > 0)
+    .map((signal) => `${signal} → ${telemetry[signal].exporters.join('+')} (${telemetry[signal].protocol})`);
+  return signals.length > 0
+    ? signals.join(', ')
+    : 'embedded: nothing exported, traces and logs kept in process';
 }
