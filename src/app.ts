@@ -7,14 +7,17 @@ import type { FastifyInstance } from 'fastify';
 import { type Bot, webhookCallback } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { DestinationStream } from 'pino';
+import packageJson from '../package.json' with { type: 'json' };
 import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
 import { commandMenus, publishCommands } from './bot/commands.js';
 import type { BotContext, SessionData } from './bot/context.js';
 import { createI18n } from './bot/i18n.js';
 import { PACKAGES } from './catalogue/packages.js';
-import type { Config } from './config.js';
+import type { Config, TelemetryConfig } from './config.js';
 import { diagnose } from './debug/diagnosis.js';
+import { createDiagnostics } from './debug/diagnostics.js';
 import { LocalTraceSource } from './debug/local-source.js';
+import { OutcomeWindow } from './debug/outcome-window.js';
 import { RecentUpdates } from './debug/recent-updates.js';
 import { englishReplies } from './debug/reply-text.js';
 import { createLinkSigner, type LinkSigner } from './debug/signed-link.js';
@@ -129,6 +132,27 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   };
   const recentUpdates = new RecentUpdates();
   const i18n = createI18n();
+  const outcomeWindow = new OutcomeWindow();
+  const traces = new LocalTraceSource(telemetry.recorder, logRecorder);
+  // Unset: a key for this process alone, which is enough: the page shows only this process's traces.
+  const linkSigner = createLinkSigner(config.debugLinkKey ?? randomBytes(32).toString('hex'));
+  const replyText = englishReplies();
+  let httpUrl: string | undefined;
+  const diagnostics = createDiagnostics({
+    version: packageJson.version,
+    role: telemetry.metrics.instanceRole,
+    startedAt: Date.now(),
+    exportTarget: describeExport(config.telemetry),
+    renderMetrics: () => telemetry.exposition.render(),
+    window: outcomeWindow,
+    recent: recentUpdates,
+    traces,
+    signer: linkSigner,
+    pageBaseUrl: () => config.publicUrl ?? httpUrl?.replace('0.0.0.0', '127.0.0.1'),
+    grafanaUrl: config.grafanaUrl,
+    pseudonymize,
+    diagnoseOptions: { replyText },
+  });
   const bot = createBot({
     token: config.botToken,
     i18n,
@@ -145,6 +169,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         onUpdateEnd: (summary) => {
           lastHandledUpdateId = Math.max(lastHandledUpdateId ?? summary.updateId, summary.updateId);
           recentUpdates.add(summary);
+          outcomeWindow.record(summary.outcome === 'error' || summary.outcome === 'silent');
           options.onUpdateEnd?.(summary);
         },
       },
@@ -155,9 +180,9 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       users: store.users,
       promoCodes: store.promoCodes,
       referralBonus: config.referralBonus,
-      adminIds: new Set(config.adminIds),
     },
-    debug: { adminIds: config.adminIds, pseudonymize, recent: recentUpdates },
+    adminIds: new Set(config.adminIds),
+    diagnostics,
     buttonMaxAgeHours: config.buttonMaxAgeHours,
     ...(options.now ? { now: options.now } : {}),
   });
@@ -174,13 +199,12 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     ),
   );
 
-  const traces = new LocalTraceSource(telemetry.recorder, logRecorder);
-  // Unset: a key for this process alone, which is enough: the page shows only this process's traces.
-  const linkSigner = createLinkSigner(config.debugLinkKey ?? randomBytes(32).toString('hex'));
-  const replyText = englishReplies();
-
   const webhookMode = config.mode === 'webhook';
-  const metricsHttp = createMetricsServer({ logger, renderMetrics: () => telemetry.exposition.render() });
+  const metricsHttp = createMetricsServer({
+    logger,
+    renderMetrics: () => telemetry.exposition.render(),
+    ...(config.adminApiToken ? { adminApi: { token: config.adminApiToken, traces, pseudonymize } } : {}),
+  });
   // Telegram waits for the webhook's answer and delivers the update again when it comes too late, while the
   // chat's next updates queue behind it. Past the bound the request is answered 200 and the update goes on
   // being handled (grammY's onTimeout as a function: 'return' after logging). See docs/architecture.md.
@@ -230,7 +254,6 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   let commands: { stop(): void } | undefined;
   // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
-  let httpUrl: string | undefined;
   let metricsUrl: string | undefined;
   const stages: Stage[] = [
     {
@@ -391,4 +414,15 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       await lifecycle.stop(Date.now() + config.shutdownTimeoutMs);
     },
   };
+}
+
+/** Where each signal goes, for /debug: `embedded` when nothing leaves the process. */
+function describeExport(telemetry: TelemetryConfig): string {
+  if (telemetry.sdkDisabled) return 'disabled (OTEL_SDK_DISABLED): nothing recorded or exported';
+  const signals = (['traces', 'logs', 'metrics'] as const)
+    .filter((signal) => telemetry[signal].exporters.length > 0)
+    .map((signal) => `${signal} → ${telemetry[signal].exporters.join('+')} (${telemetry[signal].protocol})`);
+  return signals.length > 0
+    ? signals.join(', ')
+    : 'embedded: nothing exported, traces and logs kept in process';
 }

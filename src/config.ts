@@ -22,6 +22,7 @@ const ENV_KEYS = [
   'GRAFANA_URL',
   'DEBUG_LINK_KEY',
   'PSEUDONYM_KEY',
+  'ADMIN_API_TOKEN',
   'LOG_LEVEL',
   'SHUTDOWN_TIMEOUT_MS',
   // The standard OTEL_* variables that decide which telemetry pipelines exist. The rest (endpoints'
@@ -178,6 +179,8 @@ export interface Config {
   debugLinkKey: string | undefined;
   /** Keys user pseudonyms; unset: `<dataDir>/pseudonym.key`, created on first start (pseudonym-key.ts). */
   pseudonymKey: string | undefined;
+  /** Bearer token of the admin API (`/admin/api/…`); unset: no admin API. */
+  adminApiToken: string | undefined;
   logLevel: string;
   /** The whole shutdown (stop taking updates, finish, close, flush telemetry) ends by this; then the process exits. */
   shutdownTimeoutMs: number;
@@ -231,6 +234,7 @@ export function parseConfig(raw: RawEnv): Config {
     grafanaUrl: env.GRAFANA_URL?.replace(/\/+$/, ''),
     debugLinkKey: env.DEBUG_LINK_KEY,
     pseudonymKey: env.PSEUDONYM_KEY,
+    adminApiToken: env.ADMIN_API_TOKEN,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     buttonMaxAgeHours: env.BUTTON_MAX_AGE_HOURS,
@@ -288,4 +292,56 @@ export function loadPseudonymSettings(env: NodeJS.ProcessEnv = process.env): {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return { pseudonymKey: result.data.PSEUDONYM_KEY, dataDir: result.data.DATA_DIR };
+}
+
+/**
+ * The diagnostic tools (`npm run diagnose`, `npm run replay`) read where telemetry lives, not the bot's
+ * secrets: Tempo and Loki when set, else a running bot's admin API.
+ */
+const TOOL_ENV_KEYS = [
+  'TEMPO_URL',
+  'LOKI_URL',
+  'ADMIN_API_URL',
+  'ADMIN_API_TOKEN',
+  'METRICS_PORT',
+  'GRAFANA_URL',
+] as const;
+
+const toolSchema = z.object({
+  TEMPO_URL: url.optional(),
+  LOKI_URL: url.optional(),
+  ADMIN_API_URL: url.optional(),
+  ADMIN_API_TOKEN: z.string().optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+  GRAFANA_URL: url.optional(),
+});
+
+export interface ToolConfig {
+  tempoUrl: string | undefined;
+  lokiUrl: string | undefined;
+  /** Default `http://127.0.0.1:<METRICS_PORT>`: the bot's internal listener on this machine. */
+  adminApiUrl: string;
+  adminApiToken: string | undefined;
+  grafanaUrl: string | undefined;
+}
+
+export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig {
+  const raw: Record<string, string> = {};
+  for (const key of TOOL_ENV_KEYS) {
+    const value = env[key]?.trim();
+    if (value) raw[key] = value;
+  }
+  const result = toolSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const t = result.data;
+  return {
+    tempoUrl: t.TEMPO_URL,
+    lokiUrl: t.LOKI_URL,
+    adminApiUrl: (t.ADMIN_API_URL ?? `http://127.0.0.1:${t.METRICS_PORT}`).replace(/\/+$/, ''),
+    adminApiToken: t.ADMIN_API_TOKEN,
+    grafanaUrl: t.GRAFANA_URL?.replace(/\/+$/, ''),
+  };
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEBUG_USAGE } from '../src/bot/features/debug.js';
 import { ATTR } from '../src/telemetry/conventions.js';
 import { createPseudonymizer } from '../src/telemetry/pseudonym.js';
 import {
@@ -38,8 +39,8 @@ describe('/debug user', () => {
     // Newest first, each with what it was and the code the user would quote.
     expect(answer.indexOf(stray.traceId.slice(0, 8))).toBeGreaterThan(-1);
     expect(answer.indexOf(stray.traceId.slice(0, 8))).toBeLessThan(answer.indexOf(start.traceId.slice(0, 8)));
-    expect(answer).toMatch(/message · menu → success SUCCESS/);
-    expect(answer).toMatch(/rejected UNKNOWN_ACTION/);
+    expect(answer).toMatch(/message MAIN_MENU SUCCESS/);
+    expect(answer).toMatch(/message fallback UNKNOWN_ACTION/);
 
     const view = TraceView.of(asked.traceId, h.finishedSpans());
     assertOutcome(view, 'SUCCESS', 'success');
@@ -53,7 +54,7 @@ describe('/debug user', () => {
   test('an admin who asks something else is told the usage', async () => {
     const admin = h.standIn.user({ id: ADMIN, first_name: 'Ada', language_code: 'en' });
     const asked = await h.act(() => admin.sendCommand('/debug user not-a-number'));
-    expect(h.standIn.lastMessage(admin.id)?.text).toBe('Usage: /debug user <telegram id>');
+    expect(h.standIn.lastMessage(admin.id)?.text).toBe(DEBUG_USAGE);
     assertOutcome(TraceView.of(asked.traceId, h.finishedSpans()), 'VALIDATION_FAILED', 'rejected');
   });
 

@@ -333,7 +333,6 @@ async function botWith(extra: Composer<BotContext>) {
         users: store.users,
         promoCodes: store.promoCodes,
         referralBonus: 0,
-        adminIds: new Set(),
       },
     },
     [extra, ...FEATURES],

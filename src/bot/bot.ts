@@ -1,6 +1,7 @@
 import type { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
+import type { Diagnostics } from '../debug/diagnostics.js';
 import type { ProcessedUpdates } from '../store/index.js';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
 import { botApiFetch } from './bot-api-fetch.js';
@@ -9,7 +10,7 @@ import { type BotContext, initialSession, type MoneyDeps, type SessionData } fro
 import { deduplicate } from './deduplicate.js';
 import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
-import { DEBUG_HANDLER, type DebugDeps, debugFeature } from './features/debug.js';
+import { debug } from './features/debug.js';
 import { FALLBACK_HANDLER, fallback, privateChatsOnly } from './features/fallback.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
@@ -31,8 +32,6 @@ export interface BotDeps {
   sessions: StorageAdapter<SessionData>;
   telemetry: TracegramTelemetryOptions;
   money: MoneyDeps;
-  /** Admin diagnostics (/debug); without it /debug is an unknown command to everyone. */
-  debug?: DebugDeps;
   /** Where update ids are claimed; unset: no deduplication (a bot fed by hand in tests). */
   processedUpdates?: ProcessedUpdates;
   /** The loaded locales; the app shares them with the command menus. */
@@ -41,15 +40,18 @@ export interface BotDeps {
   now?: () => number;
   /** A press on a message older than this is EXPIRED_MESSAGE; default DEFAULT_BUTTON_MAX_AGE_HOURS. */
   buttonMaxAgeHours?: number;
+  /** ADMIN_IDS: who passes the admin gate. */
+  adminIds?: ReadonlySet<number>;
+  /** What /debug reads; without it /debug answers as an unknown command. */
+  diagnostics?: Diagnostics;
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
-export const FEATURES = [menu, catalogue, params, navigation, payments] as const;
+export const FEATURES = [menu, catalogue, params, navigation, payments, debug] as const;
 
 /** Every `handler` label value the bot can produce, and the update types its journeys take. */
 export const HANDLER_NAMES: readonly string[] = [
   ...FEATURES.map((f) => f.name),
-  DEBUG_HANDLER,
   FALLBACK_HANDLER,
   NO_HANDLER,
 ];
@@ -73,6 +75,13 @@ export function createBot(
     ctx.money = deps.money;
     return next();
   });
+  const adminIds = deps.adminIds ?? new Set<number>();
+  const diagnostics = deps.diagnostics;
+  bot.use((ctx, next) => {
+    ctx.adminIds = adminIds;
+    if (diagnostics) ctx.diagnostics = diagnostics;
+    return next();
+  });
 
   // Telegram may deliver a chat's webhooks in parallel; one chat's updates must not race on its session.
   // Outside the error boundary, so an update's apology is sent before the chat's next update starts.
@@ -88,7 +97,6 @@ export function createBot(
       maxAgeHours: deps.buttonMaxAgeHours ?? DEFAULT_BUTTON_MAX_AGE_HOURS,
       ...(deps.now ? { now: deps.now } : {}),
     }),
-    ...(deps.debug ? [debugFeature(deps.debug)] : []),
     ...features,
     fallback,
   );

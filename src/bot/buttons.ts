@@ -54,7 +54,7 @@ export class Feature extends Composer<BotContext> {
 
   onCommand(command: Command, handler: (ctx: BotContext) => Promise<Outcome>): this {
     this.command(command, async (ctx) => {
-      ctx.telemetry.received(COMMAND_EVENT[command]);
+      ctx.telemetry.received(COMMAND_EVENT[command], { [ATTR.COMMAND]: command });
       ctx.telemetry.routed(this.name);
       await settle(ctx, await handler(ctx));
     });

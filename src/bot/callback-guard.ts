@@ -1,6 +1,7 @@
 import type { MiddlewareFn } from 'grammy';
 import { ATTR, EVENT } from '../telemetry/conventions.js';
 import { decodeCallbackData } from '../ui/callback-data.js';
+import { DETACHED_SCREENS } from '../ui/registry.js';
 import type { BotContext } from './context.js';
 import { reject } from './outcome.js';
 import { answerQuietly, settle } from './screen.js';
@@ -44,10 +45,12 @@ export function callbackGuard({
     if (ageSeconds === undefined || ageSeconds > maxAgeSeconds) {
       return settle(ctx, reject('EXPIRED_MESSAGE', expired));
     }
-    if (message?.message_id !== ctx.session.liveMessageId) {
+    // A detached screen (/debug) is not the chat's journey: its feature decides who may press it.
+    const detached = DETACHED_SCREENS.has(decoded.action.screen);
+    if (!detached && message?.message_id !== ctx.session.liveMessageId) {
       return settle(ctx, reject('STATE_MISMATCH', 'button on a message that is not the live one'));
     }
-    if (decoded.action.screen !== ctx.session.screen) {
+    if (!detached && decoded.action.screen !== ctx.session.screen) {
       const detail = `button of ${decoded.action.screen}, chat is on ${ctx.session.screen}`;
       return settle(ctx, reject('STATE_MISMATCH', detail));
     }

@@ -1,6 +1,7 @@
 import type { I18nFlavor } from '@grammyjs/i18n';
 import type { Context, SessionFlavor } from 'grammy';
 import type { Category } from '../catalogue/models.js';
+import type { Diagnostics } from '../debug/diagnostics.js';
 import type { Balance, Db, Ledger, PromoCodes, Users } from '../store/index.js';
 import type { TelemetryFlavor } from '../telemetry/grammy/index.js';
 import type { Action } from '../ui/callback-data.js';
@@ -41,8 +42,6 @@ export interface MoneyDeps {
   promoCodes: PromoCodes;
   /** Credits for the referrer of each new user (REFERRAL_BONUS); 0 turns the bonus off. */
   referralBonus: number;
-  /** ADMIN_IDS: who may refund Stars and create promo codes. */
-  adminIds: ReadonlySet<number>;
 }
 
 /** What the Balance screen shows, loaded by the handler that draws it (views are synchronous). */
@@ -58,9 +57,21 @@ export interface MoneyFlavor {
   balanceView?: BalanceView;
 }
 
+export interface AdminFlavor {
+  /** ADMIN_IDS: who passes the admin gate (bot/admin-gate.ts). */
+  adminIds: ReadonlySet<number>;
+}
+
+export interface DiagnosticsFlavor {
+  /** What /debug reads; absent in bots built without it (then /debug is an unknown command). */
+  diagnostics?: Diagnostics;
+}
+
 export type BotContext = Context &
   SessionFlavor<SessionData> &
   I18nFlavor &
   TelemetryFlavor &
   ActionFlavor &
-  MoneyFlavor;
+  MoneyFlavor &
+  AdminFlavor &
+  DiagnosticsFlavor;

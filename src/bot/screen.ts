@@ -1,7 +1,7 @@
 import { GrammyError } from 'grammy';
 import { isBenignRefusal } from '../error-classifier.js';
 import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
-import type { ScreenId } from '../ui/registry.js';
+import type { JourneyScreenId, ScreenId } from '../ui/registry.js';
 import type { BotContext } from './context.js';
 import type { Outcome } from './outcome.js';
 import { VIEWS } from './views.js';
@@ -11,7 +11,8 @@ import { VIEWS } from './views.js';
  * `send` posts a new message and strips the keyboard from the previous live one, so it cannot be pressed.
  */
 export async function showScreen(ctx: BotContext, screen: ScreenId, how: 'edit' | 'send'): Promise<void> {
-  const view = VIEWS[screen](ctx);
+  // Detached screens (/debug) are drawn by their own feature and never reach here.
+  const view = VIEWS[screen as JourneyScreenId](ctx);
   const pressed = ctx.callbackQuery?.message;
   const liveMessageId = await ctx.telemetry.render(screen, async () => {
     if (how === 'edit' && pressed) {

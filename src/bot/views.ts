@@ -2,7 +2,7 @@ import type { InlineKeyboard } from 'grammy';
 import { CATEGORIES, findModel, type Model, modelsIn } from '../catalogue/models.js';
 import { PACKAGES } from '../catalogue/packages.js';
 import { type ButtonSpec, buildKeyboard } from '../ui/keyboard.js';
-import type { ScreenId } from '../ui/registry.js';
+import type { JourneyScreenId } from '../ui/registry.js';
 import type { BotContext } from './context.js';
 
 export interface View {
@@ -13,7 +13,7 @@ export interface View {
 type Render = (ctx: BotContext) => View;
 
 /** One renderer per screen id; the Record type makes a missing screen a compile error. */
-export const VIEWS: Record<ScreenId, Render> = {
+export const VIEWS: Record<JourneyScreenId, Render> = {
   MAIN_MENU: (ctx) => ({
     text: ctx.t('menu-title'),
     keyboard: buildKeyboard('MAIN_MENU', [

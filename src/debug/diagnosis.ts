@@ -19,7 +19,10 @@ export interface Diagnosis {
   readonly reasonCode: string;
   readonly reasonDetail: string | undefined;
   readonly handler: string | undefined;
-  /** Where it went wrong: `received` (refused before any handler), `handler <name>`, or the failed span's path. */
+  /**
+   * Where it went wrong (for a no-op: where it was decided): `received` (refused before any handler),
+   * `handler <name>`, or the failed span's path below the root, e.g. `stage render › botapi sendMessage`.
+   */
   readonly failingStage: string | undefined;
   readonly errorType: string | undefined;
   readonly errorMessage: string | undefined;
@@ -53,6 +56,12 @@ export interface DiagnoseOptions {
 const str = (value: unknown): string | undefined =>
   value === undefined || value === null || value === '' ? undefined : String(value);
 
+/**
+ * OTel JS takes a span's start from the wall clock and its duration from the monotonic one, so a child can
+ * appear to start a millisecond after its parent ended. Later steps (a job's worker) start far later.
+ */
+const CLOCK_SLACK_MS = 5;
+
 const SUCCESSFUL_OUTCOMES = new Set(['success', 'noop']);
 /** Replies that carry an outcome to the user, in the order they appear. */
 const REPLY_METHODS = new Set([
@@ -72,13 +81,9 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
   const routed = byName(SPAN.ROUTED)[0];
   const rejected = byName(SPAN.REJECTED)[0];
 
-  const outcome = attr(root, ATTR.OUTCOME) ?? (root ? 'unknown' : 'not recorded');
-  const reasonCode =
-    attr(root, ATTR.REASON_CODE) ??
-    attr(rejected, ATTR.REASON_CODE) ??
-    (outcome === 'silent' ? 'NONE' : 'unknown');
+  const rootOutcome = attr(root, ATTR.OUTCOME) ?? (root ? 'unknown' : 'not recorded');
   const handler = attr(root, ATTR.HANDLER) ?? attr(routed, ATTR.HANDLER);
-  const rootEnd = root ? root.startMs + root.durationMs : Number.POSITIVE_INFINITY;
+  const rootEnd = root ? root.startMs + root.durationMs + CLOCK_SLACK_MS : Number.POSITIVE_INFINITY;
   const depthOf = depthFunction(spans);
 
   const updateSpans = spans.filter((span) => span !== root && span.startMs <= rootEnd);
@@ -86,21 +91,40 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
   const failedSpans = updateSpans.filter((span) => span.status === 'error' && span.name !== SPAN.REJECTED);
   // The deepest failure is the cause; its ancestors merely carry it up.
   const cause = [...failedSpans].sort((a, b) => depthOf(b) - depthOf(a) || a.startMs - b.startMs)[0];
-  const laterFailure = laterSpans.find((span) => span.status === 'error');
+  // A later step (a generation job, a payment) that ended the user's request with its own reason code.
+  const laterDecision = laterSpans.find((span) => {
+    const code = attr(span, ATTR.REASON_CODE);
+    return code !== undefined && code !== 'SUCCESS';
+  });
+  const laterFailures = laterSpans.filter((span) => span.status === 'error' && span !== laterDecision);
+  const laterFailure =
+    [...laterFailures].sort((a, b) => depthOf(b) - depthOf(a) || a.startMs - b.startMs)[0] ?? laterDecision;
+  const laterOverrides = SUCCESSFUL_OUTCOMES.has(rootOutcome) && laterDecision !== undefined;
+  const outcome = laterOverrides ? 'error' : rootOutcome;
+  const reasonCode = laterOverrides
+    ? (attr(laterDecision, ATTR.REASON_CODE) as string)
+    : (attr(root, ATTR.REASON_CODE) ??
+      attr(rejected, ATTR.REASON_CODE) ??
+      (outcome === 'silent' ? 'NONE' : 'unknown'));
 
   const failed = !SUCCESSFUL_OUTCOMES.has(outcome) || laterFailure !== undefined;
-  const exception = [root, rejected, cause]
+  const exception = [root, rejected, cause, laterFailure, laterDecision]
     .flatMap((span) => span?.events ?? [])
     .find((event) => event.name === 'exception');
   const errorType =
-    attr(root, 'error.type') ?? attr(cause, 'error.type') ?? str(exception?.attributes['exception.type']);
+    attr(root, 'error.type') ??
+    attr(cause ?? laterFailure, 'error.type') ??
+    str(exception?.attributes['exception.type']);
   const errorMessage =
-    str(exception?.attributes['exception.message']) ?? root?.statusMessage ?? cause?.statusMessage;
+    str(exception?.attributes['exception.message']) ??
+    root?.statusMessage ??
+    (cause ?? laterFailure)?.statusMessage;
 
   const failingStage = (() => {
-    if (outcome === 'success' || outcome === 'noop')
-      return laterFailure ? pathOf(laterFailure, spans) : undefined;
+    if (SUCCESSFUL_OUTCOMES.has(rootOutcome) && laterFailure) return pathOf(laterFailure, spans);
+    if (outcome === 'success') return undefined;
     if (cause) return pathOf(cause, spans);
+    if (outcome === 'silent') return `handler ${handler ?? 'none'}`;
     if (!routed || (rejected && rejected.startMs < routed.startMs)) return 'received';
     return `handler ${handler ?? 'none'}`;
   })();
@@ -116,7 +140,9 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
     }));
 
   const downstreamSpan = cause ?? laterFailure;
-  const reasonDetail = attr(rejected, ATTR.REASON_DETAIL);
+  const reasonDetail = laterOverrides
+    ? attr(laterDecision, ATTR.REASON_DETAIL)
+    : attr(rejected, ATTR.REASON_DETAIL);
   return {
     cid: trace.traceId,
     startedAt: root ? new Date(root.startMs) : undefined,
@@ -132,7 +158,9 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
     errorType,
     errorMessage,
     downstream: downstreamSpan ? describeDownstream(downstreamSpan, trace.logs) : undefined,
-    toldUser: toldUser(trace.traceId, reasonCode, rejected ?? root, updateSpans, trace.logs, options),
+    toldUser: laterOverrides
+      ? toldUser(trace.traceId, reasonCode, laterDecision, laterSpans, trace.logs, options)
+      : toldUser(trace.traceId, reasonCode, rejected ?? root, updateSpans, trace.logs, options),
     chain: chain(updateSpans),
     laterSteps: chain(laterSpans),
     nextStep: nextStepFor({
@@ -158,14 +186,18 @@ function depthFunction(spans: readonly SpanView[]): (span: SpanView) => number {
   };
 }
 
-/** `stage render › botapi editMessageText`: the span and its ancestors below the root. */
+/**
+ * `stage render › botapi editMessageText`: the span and its ancestors below the update's root (a linked
+ * trace's own root, e.g. `job sweep`, is part of the path).
+ */
 function pathOf(span: SpanView, spans: readonly SpanView[]): string {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const root = spans.find((s) => s.parentSpanId === undefined);
   const names = [span.name];
   let parent = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
-  while (parent?.parentSpanId && names.length < 16) {
+  while (parent && parent !== root && names.length < 16) {
     names.unshift(parent.name);
-    parent = byId.get(parent.parentSpanId);
+    parent = parent.parentSpanId ? byId.get(parent.parentSpanId) : undefined;
   }
   return names.join(' › ');
 }
@@ -199,8 +231,20 @@ function whatUserDid(
     const age = received?.attributes[ATTR.MESSAGE_AGE];
     return `pressed ${button}${screen ? ` on ${screen}` : ''}${typeof age === 'number' && age >= 0 ? ` (message ${age} s old)` : ''}`;
   }
-  const command = logs.find((log) => log.event?.startsWith('COMMAND_'))?.event;
-  if (command) return `sent /${command.slice('COMMAND_'.length).toLowerCase()}`;
+  const stars = received?.attributes[ATTR.PAYMENT_STARS];
+  const pkg = str(received?.attributes[ATTR.PAYMENT_PACKAGE]);
+  if (stars !== undefined || pkg) {
+    const what = `${stars ?? '?'} ⭐ for package ${pkg ?? '?'}`;
+    return type === 'pre_checkout_query' ? `confirmed a payment of ${what} (pre-checkout)` : `paid ${what}`;
+  }
+  // The span says it at every log level; the COMMAND_* line only at debug (older traces have only that).
+  const command =
+    str(received?.attributes[ATTR.COMMAND]) ??
+    logs
+      .find((log) => log.event?.startsWith('COMMAND_'))
+      ?.event?.slice('COMMAND_'.length)
+      .toLowerCase();
+  if (command) return `sent /${command}`;
   const length = received?.attributes[ATTR.MESSAGE_LENGTH];
   if (typeof length === 'number') return `sent a text of ${length} characters`;
   if (type === 'callback_query') return 'pressed a button that could not be decoded';

@@ -16,12 +16,27 @@ export class LocalTraceSource implements TraceSource {
     this.#logs = logs;
   }
 
-  /** Synchronous: the trace as kept now, or undefined. */
+  /**
+   * Synchronous: the trace as kept now, or undefined. Traces that link to it (a job's deadline sweep runs
+   * in a trace of its own, linked to the job's) are merged in: they are later steps of the same request.
+   */
   trace(cid: string): TraceView | undefined {
-    const spans = this.#spans.trace(cid);
-    const lines = this.#logs?.lines(cid) ?? [];
+    const ids = [cid, ...this.#linkedTo(cid)];
+    const spans = ids.flatMap((id) => [...this.#spans.trace(id)]);
+    const lines = ids.flatMap((id) => this.#logs?.lines(id) ?? []);
     if (spans.length === 0 && lines.length === 0) return undefined;
-    return { traceId: cid, spans: spanViewsFromSdk([...spans]), logs: sortLogs(lines.map(logViewFromLine)) };
+    return { traceId: cid, spans: spanViewsFromSdk(spans), logs: sortLogs(lines.map(logViewFromLine)) };
+  }
+
+  #linkedTo(cid: string): string[] {
+    const linked: string[] = [];
+    for (const id of this.#spans.traceIds()) {
+      if (id === cid) continue;
+      if (this.#spans.trace(id).some((span) => span.links.some((link) => link.context.traceId === cid))) {
+        linked.push(id);
+      }
+    }
+    return linked;
   }
 
   lookup(code: SupportCode): Lookup {

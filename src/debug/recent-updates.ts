@@ -22,11 +22,16 @@ export class RecentUpdates {
 
   /** That user's updates, newest first, at most `limit`. */
   ofUser(pseudonym: string, limit: number): UpdateSummary[] {
+    return this.latest(limit, (summary) => summary.userPseudonym === pseudonym);
+  }
+
+  /** The newest updates first (those `where` accepts), at most `limit`: /debug's list. */
+  latest(limit: number, where: (summary: UpdateSummary) => boolean = () => true): UpdateSummary[] {
     const found: UpdateSummary[] = [];
     for (let i = 1; i <= this.capacity && found.length < limit; i += 1) {
       const summary = this.#ring[(this.#next - i + this.capacity) % this.capacity];
       if (summary === undefined) break;
-      if (summary.userPseudonym === pseudonym) found.push(summary);
+      if (where(summary)) found.push(summary);
     }
     return found;
   }

@@ -33,6 +33,8 @@ export const ATTR = {
   MESSAGE_LENGTH: 'tracegram.message.length',
   /** What a message the bot does not take carried: `sticker`, `photo`, `voice`, `document`, `other`. */
   MESSAGE_KIND: 'tracegram.message.kind',
+  /** The bot command a message carried (`start`, `debug`, …), for commands the bot knows. */
+  COMMAND: 'tracegram.command',
   /** Which engine served a store query: `pg` or `pglite` (both report db.system.name=postgresql). */
   STORE_ENGINE: 'tracegram.store.engine',
   /** Credits moved by a ledger operation (absent when it moved none). */
@@ -141,6 +143,7 @@ export const EVENT = {
   /** /start: the user's first visit or not, and what became of a referral code. */
   USER_STARTED: 'USER_STARTED',
   PROMO_REDEEMED: 'PROMO_REDEEMED',
+  /** `/debug` received (from an admin or not: the outcome says which). */
   COMMAND_DEBUG: 'COMMAND_DEBUG',
   MESSAGE_RECEIVED: 'MESSAGE_RECEIVED',
   CALLBACK_RECEIVED: 'CALLBACK_RECEIVED',
@@ -152,6 +155,8 @@ export const EVENT = {
   MALFORMED_UPDATE: 'MALFORMED_UPDATE',
   /** A trace-page link that is unsigned, forged or expired (403). */
   DEBUG_LINK_REJECTED: 'DEBUG_LINK_REJECTED',
+  /** An admin API request without the right ADMIN_API_TOKEN (401). */
+  ADMIN_API_REJECTED: 'ADMIN_API_REJECTED',
   TELEMETRY_ERROR: 'TELEMETRY_ERROR',
   APP_STARTING: 'APP_STARTING',
   APP_READY: 'APP_READY',

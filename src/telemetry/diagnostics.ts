@@ -1,6 +1,7 @@
 import { type DiagLogLevel, diag, type Exception } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { EVENT } from './conventions.js';
+import { noteTelemetryError } from './telemetry-health.js';
 
 type Write = (line: string) => void;
 
@@ -14,8 +15,12 @@ export function installTelemetryDiagnostics(
   logLevel: DiagLogLevel,
   write: Write = (line) => process.stderr.write(line),
 ): void {
-  const emit = (level: string, message: string, args: unknown[]) =>
-    write(`${JSON.stringify(diagnosticLine(level, message, args))}\n`);
+  const emit = (level: string, message: string, args: unknown[]) => {
+    const line = diagnosticLine(level, message, args);
+    // /debug shows the last one as part of its telemetry health.
+    if (level === 'error') noteTelemetryError(line.detail ? `${line.msg}: ${line.detail}` : line.msg);
+    write(`${JSON.stringify(line)}\n`);
+  };
   const at =
     (level: string) =>
     (message: string, ...args: unknown[]) =>

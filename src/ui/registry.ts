@@ -13,6 +13,8 @@ export const SCREEN = {
   HELP: 'HELP',
   BALANCE: 'BALANCE',
   HISTORY: 'HISTORY',
+  /** The admin view /debug draws: detached from the chat's journey (see DETACHED_SCREENS). */
+  DEBUG: 'DEBUG',
 } as const;
 export type ScreenId = (typeof SCREEN)[keyof typeof SCREEN];
 
@@ -26,7 +28,18 @@ export const SCREEN_CODE: Record<ScreenId, string> = {
   HELP: 'hp',
   BALANCE: 'bl',
   HISTORY: 'hs',
+  DEBUG: 'dg',
 };
+
+/**
+ * Screens drawn beside the journey rather than in it: their message is never the chat's live one and
+ * pressing their buttons does not move the chat, so the callback guard skips the live-message and
+ * current-screen checks for them (their feature checks who may press them instead).
+ */
+export const DETACHED_SCREENS: ReadonlySet<ScreenId> = new Set<ScreenId>(['DEBUG']);
+
+/** The screens of the user's journey: each has a view in bot/views.ts. */
+export type JourneyScreenId = Exclude<ScreenId, 'DEBUG'>;
 
 /**
  * Buttons. `args` names the values a button carries (validated by `pattern`), `handler` is the one
@@ -44,6 +57,10 @@ export const BUTTON = {
   HELP: { code: 'q', args: [], handler: 'menu' },
   BACK: { code: 'k', args: [], handler: 'navigation' },
   CANCEL: { code: 'x', args: [], handler: 'navigation' },
+  /** /debug's list: `filter` is `all` or `errors` (Refresh keeps the current one). */
+  DEBUG_LIST: { code: 'dl', args: ['filter'], handler: 'debug' },
+  /** One entry of /debug's list: its short support code. */
+  DEBUG_TRACE: { code: 'dt', args: ['code'], handler: 'debug' },
 } as const satisfies Record<string, { code: string; args: readonly string[]; handler: string }>;
 export type ButtonId = keyof typeof BUTTON;
 export type HandlerName = (typeof BUTTON)[ButtonId]['handler'];
@@ -76,6 +93,8 @@ export const TRANSITIONS: ReadonlyArray<{ from: ScreenId; button: ButtonId; to: 
   { from: 'BALANCE', button: 'TOPUP', to: 'BALANCE' },
   { from: 'BALANCE', button: 'BACK', to: 'MAIN_MENU' },
   { from: 'HISTORY', button: 'BACK', to: 'MAIN_MENU' },
+  { from: 'DEBUG', button: 'DEBUG_LIST', to: 'DEBUG' },
+  { from: 'DEBUG', button: 'DEBUG_TRACE', to: 'DEBUG' },
 ];
 
 export function transitionTarget(from: ScreenId, button: ButtonId): ScreenId | undefined {

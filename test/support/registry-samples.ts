@@ -13,4 +13,6 @@ export const SAMPLE_ARGS: Record<ButtonId, string[]> = {
   HELP: [],
   BACK: [],
   CANCEL: [],
+  DEBUG_LIST: ['errors'],
+  DEBUG_TRACE: ['4bf92f35'],
 };

@@ -140,7 +140,12 @@ function entityFor(name: string, attributes: string, unsupported: () => Error): 
     new RegExp(`${key}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(attributes);
   if (name === 'a') {
     const href = attribute('href');
-    const url = href?.[1] ?? href?.[2] ?? href?.[3];
+    const raw = href?.[1] ?? href?.[2] ?? href?.[3];
+    // Like Telegram, character references in the attribute are decoded (`&amp;` in a query string).
+    const url = raw?.replace(
+      /&(#x?[0-9a-f]+|[a-z]+);/gi,
+      (whole, ref: string) => decodeCharacter(ref) ?? whole,
+    );
     return url ? { type: 'text_link', url } : undefined;
   }
   if (name === 'span' && /class\s*=\s*["']?tg-spoiler/i.test(attributes)) return { type: 'spoiler' };

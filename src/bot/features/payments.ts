@@ -4,9 +4,10 @@ import { TracegramError } from '../../errors.js';
 import { checkPayment, invoicePayload, parseInvoicePayload, STARS_CURRENCY } from '../../payments/invoice.js';
 import { normalisePromoCode } from '../../store/index.js';
 import { ATTR, EVENT } from '../../telemetry/conventions.js';
+import { forbidden, isAdmin } from '../admin-gate.js';
 import { Feature } from '../buttons.js';
 import type { BotContext } from '../context.js';
-import { type Outcome, reject, success } from '../outcome.js';
+import { reject, success } from '../outcome.js';
 import { showScreen } from '../screen.js';
 
 /**
@@ -146,7 +147,7 @@ payments.onCommand('promo', async (ctx) => {
 
 /** `/refund <telegram_payment_charge_id>`: admins give a payment's Stars back and take its credits. */
 payments.onCommand('refund', async (ctx) => {
-  if (!isAdmin(ctx)) return notForYou(ctx);
+  if (!isAdmin(ctx)) return forbidden(ctx);
   const chargeId = String(ctx.match ?? '').trim();
   if (chargeId === '') return reject('VALIDATION_FAILED', 'charge id missing', ctx.t('refund-usage'));
   const cid = ctx.telemetry.traceId;
@@ -194,7 +195,7 @@ payments.onCommand('refund', async (ctx) => {
 
 /** `/newpromo CODE CREDITS USES [DAYS]`: admins make (or change) a promo code. */
 payments.onCommand('newpromo', async (ctx) => {
-  if (!isAdmin(ctx)) return notForYou(ctx);
+  if (!isAdmin(ctx)) return forbidden(ctx);
   const [rawCode = '', credits, uses, days] = String(ctx.match ?? '')
     .trim()
     .split(/\s+/);
@@ -240,16 +241,6 @@ async function drawBalance(ctx: BotContext, how: 'edit' | 'send', notice?: strin
 function paymentAttributes(terms: { invoice_payload: string; total_amount: number }) {
   const packageId = parseInvoicePayload(terms.invoice_payload)?.packageId ?? 'unknown';
   return { [ATTR.PAYMENT_PACKAGE]: packageId, [ATTR.PAYMENT_STARS]: terms.total_amount };
-}
-
-function isAdmin(ctx: BotContext): boolean {
-  return ctx.from !== undefined && ctx.money.adminIds.has(ctx.from.id);
-}
-
-/** To anyone else an admin command is just an unknown command: it is not advertised. */
-function notForYou(ctx: BotContext): Outcome {
-  // FORBIDDEN answers with the unknown-command reply: the command's existence is not revealed.
-  return reject('FORBIDDEN', 'admin command from a non-admin', ctx.t('unknown-command'));
 }
 
 /**
