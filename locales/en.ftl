@@ -104,3 +104,22 @@ reply-promo-expired = This promo code has expired.
 reply-promo-exhausted = This promo code has been used up.
 reply-promo-already-used = You have already used this promo code.
 reply-payment-unmatched = We received your payment but could not match it to a top-up. Send /paysupport with this code: { $cid }
+job-queued = ⏳ { $title }: queued. Your result arrives here.
+job-generating = 🎨 { $title }: generating…
+job-done = ✅ { $title }: done.
+job-failed-status = ❌ { $title }: failed, refunded.
+job-result-caption = { $title }
+job-failed-provider = The { $title } generation failed at the provider. Your { $price } { $price ->
+        [one] credit was
+       *[other] credits were
+    } refunded. Support code: { $cid }
+job-failed-timeout = The { $title } generation took too long and was cancelled. Your { $price } { $price ->
+        [one] credit was
+       *[other] credits were
+    } refunded. Support code: { $cid }
+job-failed-internal = The { $title } generation failed on our side. Your { $price } { $price ->
+        [one] credit was
+       *[other] credits were
+    } refunded. Support code: { $cid }
+reply-insufficient-funds = Not enough credits for this generation. Top up your balance first.
+reply-provider-error = The generation service failed, please try again. Support code: { $cid }

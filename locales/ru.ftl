@@ -107,3 +107,25 @@ reply-promo-expired = Срок действия промокода истёк.
 reply-promo-exhausted = Промокод больше не действует: использования закончились.
 reply-promo-already-used = Вы уже использовали этот промокод.
 reply-payment-unmatched = Мы получили оплату, но не смогли сопоставить её с пополнением. Отправьте /paysupport с этим кодом: { $cid }
+job-queued = ⏳ { $title }: в очереди. Результат придёт сюда.
+job-generating = 🎨 { $title }: генерируем…
+job-done = ✅ { $title }: готово.
+job-failed-status = ❌ { $title }: не удалось, кредиты возвращены.
+job-result-caption = { $title }
+job-failed-provider = Генерация { $title } не удалась у провайдера. Возвращено { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    }. Код для поддержки: { $cid }
+job-failed-timeout = Генерация { $title } заняла слишком много времени и отменена. Возвращено { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    }. Код для поддержки: { $cid }
+job-failed-internal = Генерация { $title } не удалась по нашей вине. Возвращено { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    }. Код для поддержки: { $cid }
+reply-insufficient-funds = Недостаточно кредитов для этой генерации. Сначала пополните баланс.
+reply-provider-error = Сервис генерации не справился, попробуйте ещё раз. Код для поддержки: { $cid }

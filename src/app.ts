@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { context, logs } from '@opentelemetry/api';
+import { I18n } from '@grammyjs/i18n';
+import { context, logs, metrics } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { FastifyInstance } from 'fastify';
 import { type Bot, BotError } from 'grammy';
 import type { DestinationStream } from 'pino';
-import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
+import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES, LOCALES_DIR } from './bot/bot.js';
 import type { BotContext, SessionData } from './bot/context.js';
 import type { Config } from './config.js';
 import { diagnose } from './debug/diagnosis.js';
@@ -15,6 +16,9 @@ import { createLinkSigner, type LinkSigner } from './debug/signed-link.js';
 import { traceLinks } from './debug/trace-links.js';
 import { renderTracePage } from './debug/trace-page.js';
 import { describeError } from './errors.js';
+import type { Generation } from './generation/generation.js';
+import { createGenerationModule } from './generation/module.js';
+import { telegramNotifier } from './generation/telegram-notifier.js';
 import { Lifecycle, type Stage } from './lifecycle.js';
 import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { createMetricsServer } from './server/metrics-server.js';
@@ -38,6 +42,8 @@ export interface AppOptions {
   botApiDeadlineMs?: number;
   /** Called when the bot can no longer take updates (e.g. Telegram rejects the token): main.ts exits non-zero. */
   onFatal?: (reason: string) => void;
+  /** pg-boss's schema; tests sharing one PostgreSQL database give each app its own. */
+  queueSchema?: string;
 }
 
 export interface App {
@@ -50,6 +56,7 @@ export interface App {
   readonly traces: LocalTraceSource;
   /** Signs and checks trace-page links. */
   readonly linkSigner: LinkSigner;
+  readonly generation: Generation;
   /** The HTTP server's base URL once started. */
   readonly httpUrl: string | undefined;
   /** The metrics listener's base URL once started (`/metrics`). */
@@ -94,6 +101,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     handlers: HANDLER_NAMES,
     screens: Object.values(SCREEN),
   });
+  const pseudonymize = createPseudonymizer(config.botToken);
   // The highest update id whose handling ended: what shutdown confirms to Telegram.
   let lastHandledUpdateId: number | undefined;
   // Keyed once the 'pseudonym key' stage has read (or created) the key, before the bot takes any update.
@@ -185,6 +193,24 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   let polling: Promise<boolean> | undefined;
   let httpUrl: string | undefined;
   let metricsUrl: string | undefined;
+  // Job messages are sent outside any update, so they translate with the locale stored on the job.
+  const i18n = new I18n({
+    defaultLocale: 'en',
+    directory: LOCALES_DIR,
+    fluentBundleOptions: { useIsolating: false },
+  });
+  const generation = createGenerationModule({
+    config,
+    store,
+    http,
+    logger,
+    meter: metrics.getMeter(INSTRUMENTATION_SCOPE),
+    notifier: telegramNotifier(bot.api, (locale, key, variables) => i18n.t(locale, key, variables)),
+    pseudonymize,
+    httpUrl: () => httpUrl,
+    ...(options.queueSchema ? { queueSchema: options.queueSchema } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const stages: Stage[] = [
     {
       // Started in main.ts before any app module loaded; stopped last, so it ships every other stage's lines.
@@ -225,6 +251,12 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       stop: [],
     },
     { name: 'store', start: () => store.open(), stop: [['close the store', () => store.close()]] },
+    {
+      // Open before the bot takes updates (Generate enqueues); stopped after it, once its last updates ended.
+      name: 'job queue',
+      start: () => generation.open(),
+      stop: [['stop the job queue', (deadline) => generation.close(Math.max(0, deadline - Date.now()))]],
+    },
     {
       name: 'bot',
       async start(signal) {
@@ -283,6 +315,13 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       },
       stop: [['close the HTTP server', () => http.close()]],
     },
+    {
+      // Workers submit with a callback URL on this server, so they start once it listens, and stop (their
+      // running jobs finishing their step) before it closes.
+      name: 'generation workers',
+      start: () => generation.startWorkers(),
+      stop: [['stop generation workers', () => generation.stopWorkers()]],
+    },
   ];
   const lifecycle = new Lifecycle(stages, logger);
 
@@ -294,6 +333,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     logger,
     traces,
     linkSigner,
+    generation: generation.generation,
     get httpUrl() {
       return httpUrl;
     },

@@ -25,6 +25,7 @@ export {
   type OpenStoreOptions,
   openStore,
   type Store,
+  type StoreConnection,
   type StoreToOpen,
   storeToOpen,
 } from './open-store.js';

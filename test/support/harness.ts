@@ -83,6 +83,8 @@ export interface HarnessOptions {
   botApiDeadlineMs?: number;
   /** Share another harness's Bot API stand-in (a second instance of the same bot); not stopped by stop(). */
   standIn?: BotApiStandIn;
+  /** pg-boss schema: give each app on a shared PostgreSQL its own, or they take each other's jobs. */
+  queueSchema?: string;
 }
 
 let nextUserId = 7_000_000 + (process.pid % 1000) * 1000;
@@ -120,6 +122,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.now ? { now: options.now } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
     ...(options.botApiDeadlineMs ? { botApiDeadlineMs: options.botApiDeadlineMs } : {}),
+    ...(options.queueSchema ? { queueSchema: options.queueSchema } : {}),
   });
   await app.start();
 
