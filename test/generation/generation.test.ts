@@ -1,18 +1,42 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, test } from 'vitest';
 import { QUEUE_SPAN, SPAN } from '../../src/telemetry/conventions.js';
 import { freshUserId, type Harness, startHarness } from '../support/harness.js';
+import { isolatedPostgres } from '../support/isolated-db.js';
 import { credit, expectMoneyConserved, logEvents, placeOrder, sdxlOrder, settled } from './support.js';
 
-const running: Harness[] = [];
+const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
-  for (const h of running.splice(0)) await h.stop();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 async function start(env: Record<string, string> = {}): Promise<Harness> {
   const h = await startHarness({ env: { LOCAL_PROVIDER_DELAY_MS: '50', ...env } });
-  running.push(h);
+  cleanups.push(() => h.stop());
   return h;
+}
+
+/** `count` bot processes on one PostgreSQL database (and one Bot API), each with its own workers. */
+async function startOnPostgres(count: number, env: Record<string, string> = {}): Promise<Harness[]> {
+  const db = await isolatedPostgres('gen');
+  cleanups.push(() => db.dispose());
+  const first = await startHarness({
+    env: { LOCAL_PROVIDER_DELAY_MS: '50', DATABASE_URL: db.databaseUrl, ...env },
+    queueSchema: db.queueSchema,
+  });
+  cleanups.push(() => first.stop());
+  const all = [first];
+  for (let i = 1; i < count; i += 1) {
+    const next = await startHarness({
+      env: { LOCAL_PROVIDER_DELAY_MS: '50', DATABASE_URL: db.databaseUrl, ...env },
+      queueSchema: db.queueSchema,
+      standIn: first.standIn,
+    });
+    cleanups.push(() => next.stop());
+    all.push(next);
+  }
+  return all;
 }
 
 function userOf(h: Harness) {
@@ -81,4 +105,170 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     expect(result).toEqual({ ok: false, reasonCode: 'INSUFFICIENT_FUNDS' });
     await expectMoneyConserved(h, user.id, { credited: 1, delivered: 0 });
   });
+
+  test('provider error: the job fails with PROVIDER_ERROR, is refunded once, and the user is told with the support code', async () => {
+    const h = await start({ LOCAL_PROVIDER_FAULT: 'error' });
+    const user = userOf(h);
+    await credit(h, user.id, 10);
+    const { result, cid } = await placeOrder(h, sdxlOrder(user));
+    if (!result.ok) throw new Error('order refused');
+
+    const job = await settled(h, result.job.id);
+    expect(job).toMatchObject({ state: 'failed', reasonCode: 'PROVIDER_ERROR' });
+    await expectMoneyConserved(h, user.id, { credited: 10, delivered: 0 });
+    await h.standIn.waitFor({ method: 'sendMessage' }, 5000);
+    const told = h.standIn.lastMessage(user.id);
+    expect(told?.text).toContain('failed at the provider. Your 2 credits were refunded.');
+    expect(told?.text).toContain(`Support code: ${cid}`);
+    expect(told?.entities).toContainEqual(expect.objectContaining({ type: 'code' }));
+    expect(logEvents(h, job.id)).toEqual(
+      expect.arrayContaining(['PROVIDER_CALLBACK', 'JOB_FAILED', 'REFUNDED']),
+    );
+    const failed = await finishedSpan(h, SPAN.JOB_FAIL, cid);
+    expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(
+      h
+        .finishedSpans()
+        .find((span) => span.name === 'ledger refund')
+        ?.spanContext().traceId,
+    ).toBe(cid);
+  });
+
+  test('provider timeout: a submit that gets no answer fails with DOWNSTREAM_TIMEOUT and is refunded', async () => {
+    const h = await start({ LOCAL_PROVIDER_FAULT: 'timeout', JOB_TIMEOUT_S: '2' });
+    const user = userOf(h);
+    await credit(h, user.id, 10);
+    const { result, cid } = await placeOrder(h, sdxlOrder(user));
+    if (!result.ok) throw new Error('order refused');
+
+    const job = await settled(h, result.job.id);
+    expect(job).toMatchObject({ state: 'failed', reasonCode: 'DOWNSTREAM_TIMEOUT' });
+    await expectMoneyConserved(h, user.id, { credited: 10, delivered: 0 });
+    await h.standIn.waitFor({ method: 'sendMessage' }, 5000);
+    expect(h.standIn.lastMessage(user.id)?.text).toContain('took too long and was cancelled');
+    const submit = await finishedSpan(h, SPAN.PROVIDER_SUBMIT, cid);
+    expect(submit.attributes['error.type']).toBe('timeout');
+  });
+
+  test('no callback before the deadline: the sweep fails the job in a trace of its own, linked to the job', async () => {
+    const h = await start({ LOCAL_PROVIDER_FAULT: 'no-callback', JOB_TIMEOUT_S: '2' });
+    const user = userOf(h);
+    await credit(h, user.id, 10);
+    const { result, cid } = await placeOrder(h, sdxlOrder(user));
+    if (!result.ok) throw new Error('order refused');
+
+    const job = await settled(h, result.job.id);
+    expect(job).toMatchObject({ state: 'failed', reasonCode: 'DOWNSTREAM_TIMEOUT' });
+    await expectMoneyConserved(h, user.id, { credited: 10, delivered: 0 });
+    const sweep = await finishedSpan(h, SPAN.JOB_SWEEP);
+    expect(sweep.parentSpanContext).toBeUndefined();
+    expect(sweep.spanContext().traceId).not.toBe(cid);
+    expect(sweep.links.map((link) => link.context.traceId)).toEqual([cid]);
+    expect(logEvents(h, job.id)).toEqual(
+      expect.arrayContaining(['PROVIDER_SUBMITTED', 'JOB_EXPIRED', 'REFUNDED']),
+    );
+    await h.standIn.waitFor({ method: 'sendMessage' }, 5000);
+    expect(h.standIn.lastMessage(user.id)?.text).toContain(`Support code: ${cid}`);
+  });
+
+  test('a duplicate callback delivers and charges once', async () => {
+    const h = await start({ LOCAL_PROVIDER_FAULT: 'double-callback' });
+    const user = userOf(h);
+    await credit(h, user.id, 10);
+    const { result } = await placeOrder(h, sdxlOrder(user));
+    if (!result.ok) throw new Error('order refused');
+
+    expect((await settled(h, result.job.id)).state).toBe('delivered');
+    await h.standIn.waitFor({ method: 'sendPhoto' }, 5000);
+    await waitForLog(h, result.job.id, 'PROVIDER_CALLBACK_DUPLICATE');
+    expect(h.standIn.calls.filter((call) => call.method === 'sendPhoto')).toHaveLength(1);
+    await expectMoneyConserved(h, user.id, { credited: 10, delivered: 2 });
+  });
+
+  test('a forged callback signature is refused with 401 and a log line; the job is refunded at its deadline', async () => {
+    const h = await start({ LOCAL_PROVIDER_FAULT: 'bad-signature', JOB_TIMEOUT_S: '2' });
+    const user = userOf(h);
+    await credit(h, user.id, 10);
+    const { result } = await placeOrder(h, sdxlOrder(user));
+    if (!result.ok) throw new Error('order refused');
+
+    const job = await settled(h, result.job.id);
+    expect(job).toMatchObject({ state: 'failed', reasonCode: 'DOWNSTREAM_TIMEOUT' });
+    const rejected = h.logLines().filter((line) => line.event === 'PROVIDER_CALLBACK_REJECTED');
+    expect(rejected).toContainEqual(expect.objectContaining({ reason: 'signature wrong', status: 401 }));
+    expect(h.standIn.calls.filter((call) => call.method === 'sendPhoto')).toHaveLength(0);
+    await expectMoneyConserved(h, user.id, { credited: 10, delivered: 0 });
+  });
+
+  test('delivery 403 (the user blocked the bot): undeliverable, refunded, one attempt, nobody messaged', async () => {
+    const h = await start();
+    const user = userOf(h);
+    await credit(h, user.id, 10);
+    user.blockBot();
+    const { result } = await placeOrder(h, sdxlOrder(user));
+    if (!result.ok) throw new Error('order refused');
+
+    const job = await settled(h, result.job.id);
+    expect(job).toMatchObject({ state: 'undeliverable', reasonCode: 'BOT_BLOCKED' });
+    await expectMoneyConserved(h, user.id, { credited: 10, delivered: 0 });
+    expect(h.standIn.calls.filter((call) => call.method === 'sendPhoto')).toHaveLength(1);
+    expect(h.standIn.calls.filter((call) => call.method === 'sendMessage')).toHaveLength(0);
+    expect(h.logLines()).toContainEqual(
+      expect.objectContaining({
+        event: 'JOB_UNDELIVERABLE',
+        job_id: job.id,
+        error_code: 403,
+        description: 'Forbidden: bot was blocked by the user',
+      }),
+    );
+  });
 });
+
+describe('generation on PostgreSQL', () => {
+  test('two bot processes racing: each job is taken once, delivered once, charged once', async () => {
+    const [a, b] = (await startOnPostgres(2, { WORKER_CONCURRENCY: '3' })) as [Harness, Harness];
+    const user = userOf(a);
+    await credit(a, user.id, 20);
+    const jobs: string[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const { result } = await placeOrder(i % 2 ? a : b, sdxlOrder(user, `prompt ${i}`));
+      if (!result.ok) throw new Error('order refused');
+      jobs.push(result.job.id);
+    }
+    for (const id of jobs) expect((await settled(a, id, 30_000)).state).toBe('delivered');
+
+    const started = [...a.logLines(), ...b.logLines()].filter((line) => line.event === 'JOB_STARTED');
+    expect(started.map((line) => line.job_id).sort()).toEqual([...jobs].sort());
+    expect(a.standIn.calls.filter((call) => call.method === 'sendPhoto')).toHaveLength(6);
+    await expectMoneyConserved(a, user.id, { credited: 20, delivered: 12 });
+  }, 60_000);
+});
+
+/** A finished span (of trace `traceId`, if given); spans end a moment after the effects a test waits for. */
+async function finishedSpan(
+  h: Harness,
+  name: string,
+  traceId?: string,
+  timeoutMs = 5000,
+): Promise<ReadableSpan> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const span = h
+      .finishedSpans()
+      .find(
+        (candidate) => candidate.name === name && (!traceId || candidate.spanContext().traceId === traceId),
+      );
+    if (span) return span;
+    if (Date.now() > deadline) throw new Error(`no finished span ${name} in trace ${traceId ?? 'any'}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function waitForLog(h: Harness, jobId: string, event: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!logEvents(h, jobId).includes(event)) {
+    if (Date.now() > deadline)
+      throw new Error(`no ${event} for job ${jobId}: ${logEvents(h, jobId).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -118,7 +118,8 @@ export function localProvider(options: LocalProviderOptions): FastifyPluginAsync
               resolve();
             };
             hanging.add(release);
-            request.raw.once('close', release);
+            // The response's close, not the request's: a request emits 'close' as soon as its body was read.
+            reply.raw.once('close', release);
           });
           return reply.code(504).send({ error: 'timeout' });
         }

@@ -71,7 +71,8 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
         try {
           response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(timeoutMs) });
         } catch (error) {
-          const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+          // AbortSignal.timeout rejects with a DOMException named TimeoutError (not always `instanceof` across realms).
+          const timedOut = (error as { name?: unknown }).name === 'TimeoutError';
           options.metrics.providerCall(operation, timedOut ? 'timeout' : 'error', seconds());
           const failure = timedOut
             ? new ProviderError('timeout', `provider ${operation} got no answer within ${timeoutMs} ms`, {
