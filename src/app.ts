@@ -101,7 +101,6 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     handlers: HANDLER_NAMES,
     screens: Object.values(SCREEN),
   });
-  const pseudonymize = createPseudonymizer(config.botToken);
   // The highest update id whose handling ended: what shutdown confirms to Telegram.
   let lastHandledUpdateId: number | undefined;
   // Keyed once the 'pseudonym key' stage has read (or created) the key, before the bot takes any update.

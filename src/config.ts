@@ -166,7 +166,8 @@ const schema = z
   })
   .superRefine((env, ctx) => {
     if (env.PROVIDER_URL) {
-      for (const key of ['PROVIDER_API_KEY', 'PROVIDER_CALLBACK_SECRET'] as const) {
+      // The provider calls back from outside: it needs our public address.
+      for (const key of ['PROVIDER_API_KEY', 'PROVIDER_CALLBACK_SECRET', 'PUBLIC_URL'] as const) {
         if (!env[key])
           ctx.addIssue({ code: 'custom', path: [key], message: 'is required when PROVIDER_URL is set' });
       }

@@ -90,3 +90,11 @@ export function logEvents(h: Harness, jobId: string): string[] {
     .filter((line) => line.job_id === jobId)
     .map((line) => String(line.event));
 }
+
+/** One delivered generation, so every job metric (histograms included) has a series. */
+export async function oneGeneration(h: Harness, user: SimulatedUser): Promise<Job> {
+  await credit(h, user.id, 2);
+  const { result } = await placeOrder(h, sdxlOrder(user));
+  if (!result.ok) throw new Error(`order refused: ${result.reasonCode}`);
+  return settled(h, result.job.id);
+}
