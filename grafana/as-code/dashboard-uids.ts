@@ -2,4 +2,5 @@
 export const DASHBOARD_UID = {
   OVERVIEW: 'tracegram-overview',
   JOURNEYS: 'tracegram-journeys',
+  GENERATIONS: 'tracegram-generations',
 } as const;
