@@ -105,9 +105,6 @@ reply-promo-exhausted = This promo code has been used up.
 reply-promo-already-used = You have already used this promo code.
 reply-payment-unmatched = We received your payment but could not match it to a top-up. Send /paysupport with this code: { $cid }
 job-queued = ⏳ { $title }: queued. Your result arrives here.
-job-generating = 🎨 { $title }: generating…
-job-done = ✅ { $title }: done.
-job-failed-status = ❌ { $title }: failed, refunded.
 job-result-caption = { $title }
 job-failed-provider = The { $title } generation failed at the provider. Your { $price } { $price ->
         [one] credit was

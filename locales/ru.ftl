@@ -108,9 +108,6 @@ reply-promo-exhausted = Промокод больше не действует: �
 reply-promo-already-used = Вы уже использовали этот промокод.
 reply-payment-unmatched = Мы получили оплату, но не смогли сопоставить её с пополнением. Отправьте /paysupport с этим кодом: { $cid }
 job-queued = ⏳ { $title }: в очереди. Результат придёт сюда.
-job-generating = 🎨 { $title }: генерируем…
-job-done = ✅ { $title }: готово.
-job-failed-status = ❌ { $title }: не удалось, кредиты возвращены.
 job-result-caption = { $title }
 job-failed-provider = Генерация { $title } не удалась у провайдера. Возвращено { $price } { $price ->
         [one] кредит

@@ -25,7 +25,6 @@ export interface Job {
   reasonCode: ReasonCode | undefined;
   providerTaskId: string | undefined;
   resultUrl: string | undefined;
-  statusMessageId: number | undefined;
   locale: string;
   traceparent: string;
   cid: string;
@@ -51,7 +50,6 @@ interface JobRow {
   reason_code: string | null;
   provider_task_id: string | null;
   result_url: string | null;
-  status_message_id: string | number | null;
   locale: string;
   traceparent: string;
   cid: string;
@@ -75,7 +73,6 @@ function jobOf(row: JobRow): Job {
     reasonCode: (row.reason_code ?? undefined) as ReasonCode | undefined,
     providerTaskId: row.provider_task_id ?? undefined,
     resultUrl: row.result_url ?? undefined,
-    statusMessageId: row.status_message_id === null ? undefined : Number(row.status_message_id),
     locale: row.locale,
     traceparent: row.traceparent,
     cid: row.cid,
@@ -126,13 +123,6 @@ export const jobStore = {
       table: TABLE,
     });
     return rows[0] ? jobOf(rows[0]) : undefined;
-  },
-
-  async setStatusMessage(db: Queryable, id: string, messageId: number): Promise<void> {
-    await db.query(`UPDATE ${TABLE} SET status_message_id = $2 WHERE id = $1`, [id, messageId], {
-      operation: 'UPDATE',
-      table: TABLE,
-    });
   },
 
   /** queued → running: the one worker that gets the job back runs it. */

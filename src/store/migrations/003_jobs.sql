@@ -17,8 +17,6 @@ CREATE TABLE jobs (
   result_url        text,
   -- The user's language when they pressed Generate: later messages (result, failure) speak it.
   locale            text        NOT NULL DEFAULT 'en',
-  -- The "queued" message the bot edits as the job moves on.
-  status_message_id bigint,
   -- The W3C traceparent of the Generate update: every later step continues (or links to) this trace.
   traceparent       text        NOT NULL,
   cid               text        NOT NULL,
