@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { GrammyError } from 'grammy';
-import { describeError } from '../errors.js';
+import { classifyError } from '../error-classifier.js';
+import { describeError, ProviderError } from '../errors.js';
 import type { Db, Ledger } from '../store/index.js';
 import { ATTR, EVENT, SPAN } from '../telemetry/conventions.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -12,7 +13,6 @@ import type { JobMetrics } from './job-metrics.js';
 import { type FinalState, type Job, type JobInput, jobStore, type OpenState } from './job-store.js';
 import type { CallbackPayload } from './provider/contract.js';
 import type { ProviderClient, ProviderResult } from './provider/provider-client.js';
-import { ProviderError } from './provider/provider-error.js';
 import type { JobQueue } from './queue.js';
 import { activeTraceparent, contextOf, spanContextOf } from './trace-context.js';
 
@@ -297,7 +297,7 @@ export class Generation {
       { attributes: { [ATTR.JOB_ID]: job.id, [ATTR.REASON_CODE]: reasonCode } },
       async (span) => {
         if (cause !== undefined && reasonCode !== 'BOT_BLOCKED') {
-          recordFailure(span, cause, cause instanceof ProviderError ? cause.kind : undefined);
+          recordFailure(span, cause);
         }
         const cid = currentTraceId() ?? job.cid;
         const outcome = await db.transaction(async (tx) => {
@@ -436,7 +436,7 @@ export class Generation {
 }
 
 function reasonOf(error: unknown): ReasonCode {
-  return error instanceof ProviderError ? error.reasonCode : 'INTERNAL_ERROR';
+  return classifyError(error).reasonCode;
 }
 
 function currentTraceId(): string | undefined {

@@ -5,11 +5,11 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
 } from '@opentelemetry/semantic-conventions';
+import { ProviderError } from '../../errors.js';
 import { ATTR, SPAN } from '../../telemetry/conventions.js';
 import { inSpan } from '../../telemetry/tracer.js';
 import type { JobMetrics, ProviderOperation } from '../job-metrics.js';
 import { SUBMIT_PATH, type SubmitRequest, type SubmitResponse } from './contract.js';
-import { ProviderError } from './provider-error.js';
 
 /** Telegram takes photos up to 10 MB and documents up to 50 MB by upload. */
 const MAX_RESULT_BYTES = 50 * 1024 * 1024;
@@ -55,7 +55,6 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
           [ATTR_SERVER_ADDRESS]: url.hostname,
           ...(url.port ? { [ATTR_SERVER_PORT]: Number(url.port) } : {}),
         },
-        errorType: (error) => (error instanceof ProviderError ? error.kind : undefined),
       },
       async (span) => {
         const headers = new Headers(init.headers);
