@@ -43,7 +43,6 @@ confirm-title = Check your order: { $title }, { $price } { $price ->
         [one] credit
        *[other] credits
     }.
-confirm-generate-soon = Generation opens soon: payments and the Generate button arrive with the next release.
 help-text = Tracegram creates images, video and audio with AI models.
     /start — main menu
     /help — this help
@@ -120,3 +119,6 @@ job-failed-internal = The { $title } generation failed on our side. Your { $pric
     } refunded. Support code: { $cid }
 reply-insufficient-funds = Not enough credits for this generation. Top up your balance first.
 reply-provider-error = The generation service failed, please try again. Support code: { $cid }
+button-generate = ✨ Generate · { $price } cr
+button-top-up = 💰 Top up
+button-menu = 🏠 Menu

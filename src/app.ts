@@ -114,6 +114,8 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     token: config.botToken,
     apiRoot: config.telegramApiRoot,
     sessions: store.sessions<SessionData>(),
+    // The generation module needs the bot's API (to deliver results), so orders reach it through this.
+    generation: { create: (order) => generation.generation.create(order) },
     telemetry: {
       logger,
       metrics: telemetry.metrics,

@@ -330,6 +330,9 @@ async function botWith(extra: Composer<BotContext>) {
         referralBonus: 0,
         adminIds: new Set(),
       },
+      generation: {
+        create: () => Promise.reject(new Error('these tests place no orders')),
+      },
     },
     [extra, ...FEATURES],
   );

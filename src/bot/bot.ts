@@ -1,6 +1,7 @@
 import { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
+import type { Generation } from '../generation/generation.js';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
 import { botApiFetch } from './bot-api-fetch.js';
 import { callbackGuard } from './callback-guard.js';
@@ -9,6 +10,7 @@ import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
 import { DEBUG_HANDLER, type DebugDeps, debugFeature } from './features/debug.js';
 import { FALLBACK_HANDLER, fallback, privateChatsOnly } from './features/fallback.js';
+import { generate } from './features/generate.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
@@ -29,12 +31,13 @@ export interface BotDeps {
   money: MoneyDeps;
   /** Admin diagnostics (/debug); without it /debug is an unknown command to everyone. */
   debug?: DebugDeps;
+  generation: Pick<Generation, 'create'>;
   /** Injected clock for message-age checks. */
   now?: () => number;
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
-export const FEATURES = [menu, catalogue, params, navigation, payments] as const;
+export const FEATURES = [menu, catalogue, params, generate, navigation, payments] as const;
 
 /** Every `handler` label value the bot can produce, and the update types its journeys take. */
 export const HANDLER_NAMES: readonly string[] = [
@@ -61,6 +64,7 @@ export function createBot(
   bot.use(telemetry);
   bot.use((ctx, next) => {
     ctx.money = deps.money;
+    ctx.generation = deps.generation;
     return next();
   });
 

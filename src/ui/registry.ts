@@ -13,6 +13,8 @@ export const SCREEN = {
   HELP: 'HELP',
   BALANCE: 'BALANCE',
   HISTORY: 'HISTORY',
+  /** A generation job was queued: its result comes as a new message. */
+  QUEUED: 'QUEUED',
 } as const;
 export type ScreenId = (typeof SCREEN)[keyof typeof SCREEN];
 
@@ -26,6 +28,7 @@ export const SCREEN_CODE: Record<ScreenId, string> = {
   HELP: 'hp',
   BALANCE: 'bl',
   HISTORY: 'hs',
+  QUEUED: 'qu',
 };
 
 /**
@@ -38,6 +41,7 @@ export const BUTTON = {
   OPEN_PARAMS: { code: 'p', args: [], handler: 'catalogue' },
   OPTION: { code: 'o', args: ['param', 'value'], handler: 'params' },
   PARAMS_DONE: { code: 'd', args: [], handler: 'params' },
+  GENERATE: { code: 'g', args: [], handler: 'generate' },
   BALANCE: { code: 'b', args: [], handler: 'payments' },
   TOPUP: { code: 't', args: ['package'], handler: 'payments' },
   HISTORY: { code: 'h', args: [], handler: 'menu' },
@@ -70,12 +74,16 @@ export const TRANSITIONS: ReadonlyArray<{ from: ScreenId; button: ButtonId; to: 
   { from: 'PARAMS_FORM', button: 'PARAMS_DONE', to: 'CONFIRM' },
   { from: 'PARAMS_FORM', button: 'BACK', to: 'MODEL_PICK' },
   { from: 'PARAMS_FORM', button: 'CANCEL', to: 'MAIN_MENU' },
+  { from: 'CONFIRM', button: 'GENERATE', to: 'QUEUED' },
+  // The top-up offer next to Generate: the balance screen, where credits are bought.
+  { from: 'CONFIRM', button: 'BALANCE', to: 'BALANCE' },
   { from: 'CONFIRM', button: 'BACK', to: 'PARAMS_FORM' },
   { from: 'CONFIRM', button: 'CANCEL', to: 'MAIN_MENU' },
   { from: 'HELP', button: 'BACK', to: 'MAIN_MENU' },
   { from: 'BALANCE', button: 'TOPUP', to: 'BALANCE' },
   { from: 'BALANCE', button: 'BACK', to: 'MAIN_MENU' },
   { from: 'HISTORY', button: 'BACK', to: 'MAIN_MENU' },
+  { from: 'QUEUED', button: 'BACK', to: 'MAIN_MENU' },
 ];
 
 export function transitionTarget(from: ScreenId, button: ButtonId): ScreenId | undefined {
