@@ -4,7 +4,13 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { QUEUE_SPAN, SPAN } from '../../src/telemetry/conventions.js';
 import { freshUserId, type Harness, startHarness } from '../support/harness.js';
 import { isolatedPostgres } from '../support/isolated-db.js';
-import { credit, expectMoneyConserved, logEvents, placeOrder, sdxlOrder, settled } from './support.js';
+import { createInUpdate, credit, expectMoneyConserved, logEvents, placeOrder, settled } from './support.js';
+
+/** The message that tells a user their job failed and was refunded. */
+const REFUND_MESSAGE = {
+  method: 'sendMessage',
+  where: (call: { params: Record<string, unknown> }) => String(call.params.text).includes('refunded'),
+};
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -49,7 +55,7 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     const user = userOf(h);
     await credit(h, user.id, 10);
 
-    const { result, cid } = await placeOrder(h, sdxlOrder(user));
+    const { result, cid } = await placeOrder(h, user);
     if (!result.ok) throw new Error('order refused');
     const job = await settled(h, result.job.id);
 
@@ -101,7 +107,7 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     const h = await start();
     const user = userOf(h);
     await credit(h, user.id, 1);
-    const { result } = await placeOrder(h, sdxlOrder(user));
+    const { result } = await placeOrder(h, user);
     expect(result).toEqual({ ok: false, reasonCode: 'INSUFFICIENT_FUNDS' });
     await expectMoneyConserved(h, user.id, { credited: 1, delivered: 0 });
   });
@@ -110,13 +116,13 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     const h = await start({ LOCAL_PROVIDER_FAULT: 'error' });
     const user = userOf(h);
     await credit(h, user.id, 10);
-    const { result, cid } = await placeOrder(h, sdxlOrder(user));
+    const { result, cid } = await placeOrder(h, user);
     if (!result.ok) throw new Error('order refused');
 
     const job = await settled(h, result.job.id);
     expect(job).toMatchObject({ state: 'failed', reasonCode: 'PROVIDER_ERROR' });
     await expectMoneyConserved(h, user.id, { credited: 10, delivered: 0 });
-    await h.standIn.waitFor({ method: 'sendMessage' }, 5000);
+    await h.standIn.waitFor(REFUND_MESSAGE, 5000);
     const told = h.standIn.lastMessage(user.id);
     expect(told?.text).toContain('failed at the provider. Your 2 credits were refunded.');
     expect(told?.text).toContain(`Support code: ${cid}`);
@@ -138,13 +144,13 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     const h = await start({ LOCAL_PROVIDER_FAULT: 'timeout', JOB_TIMEOUT_S: '2' });
     const user = userOf(h);
     await credit(h, user.id, 10);
-    const { result, cid } = await placeOrder(h, sdxlOrder(user));
+    const { result, cid } = await placeOrder(h, user);
     if (!result.ok) throw new Error('order refused');
 
     const job = await settled(h, result.job.id);
     expect(job).toMatchObject({ state: 'failed', reasonCode: 'DOWNSTREAM_TIMEOUT' });
     await expectMoneyConserved(h, user.id, { credited: 10, delivered: 0 });
-    await h.standIn.waitFor({ method: 'sendMessage' }, 5000);
+    await h.standIn.waitFor(REFUND_MESSAGE, 5000);
     expect(h.standIn.lastMessage(user.id)?.text).toContain('took too long and was cancelled');
     const submit = await finishedSpan(h, SPAN.PROVIDER_SUBMIT, cid);
     expect(submit.attributes['error.type']).toBe('timeout');
@@ -154,7 +160,7 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     const h = await start({ LOCAL_PROVIDER_FAULT: 'no-callback', JOB_TIMEOUT_S: '2' });
     const user = userOf(h);
     await credit(h, user.id, 10);
-    const { result, cid } = await placeOrder(h, sdxlOrder(user));
+    const { result, cid } = await placeOrder(h, user);
     if (!result.ok) throw new Error('order refused');
 
     const job = await settled(h, result.job.id);
@@ -167,7 +173,7 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     expect(logEvents(h, job.id)).toEqual(
       expect.arrayContaining(['PROVIDER_SUBMITTED', 'JOB_EXPIRED', 'REFUNDED']),
     );
-    await h.standIn.waitFor({ method: 'sendMessage' }, 5000);
+    await h.standIn.waitFor(REFUND_MESSAGE, 5000);
     expect(h.standIn.lastMessage(user.id)?.text).toContain(`Support code: ${cid}`);
   });
 
@@ -175,7 +181,7 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     const h = await start({ LOCAL_PROVIDER_FAULT: 'double-callback' });
     const user = userOf(h);
     await credit(h, user.id, 10);
-    const { result } = await placeOrder(h, sdxlOrder(user));
+    const { result } = await placeOrder(h, user);
     if (!result.ok) throw new Error('order refused');
 
     expect((await settled(h, result.job.id)).state).toBe('delivered');
@@ -189,7 +195,7 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
     const h = await start({ LOCAL_PROVIDER_FAULT: 'bad-signature', JOB_TIMEOUT_S: '2' });
     const user = userOf(h);
     await credit(h, user.id, 10);
-    const { result } = await placeOrder(h, sdxlOrder(user));
+    const { result } = await placeOrder(h, user);
     if (!result.ok) throw new Error('order refused');
 
     const job = await settled(h, result.job.id);
@@ -201,18 +207,20 @@ describe('a generation on the embedded defaults (PGlite, the built-in provider)'
   });
 
   test('delivery 403 (the user blocked the bot): undeliverable, refunded, one attempt, nobody messaged', async () => {
-    const h = await start();
+    const h = await start({ LOCAL_PROVIDER_DELAY_MS: '1500' });
     const user = userOf(h);
     await credit(h, user.id, 10);
-    user.blockBot();
-    const { result } = await placeOrder(h, sdxlOrder(user));
+    const { result } = await placeOrder(h, user);
     if (!result.ok) throw new Error('order refused');
+    // Blocked after pressing Generate, before the result is ready.
+    user.blockBot();
+    const sentBefore = h.standIn.calls.filter((call) => call.method === 'sendMessage').length;
 
     const job = await settled(h, result.job.id);
     expect(job).toMatchObject({ state: 'undeliverable', reasonCode: 'BOT_BLOCKED' });
     await expectMoneyConserved(h, user.id, { credited: 10, delivered: 0 });
     expect(h.standIn.calls.filter((call) => call.method === 'sendPhoto')).toHaveLength(1);
-    expect(h.standIn.calls.filter((call) => call.method === 'sendMessage')).toHaveLength(0);
+    expect(h.standIn.calls.filter((call) => call.method === 'sendMessage')).toHaveLength(sentBefore);
     expect(h.logLines()).toContainEqual(
       expect.objectContaining({
         event: 'JOB_UNDELIVERABLE',
@@ -231,9 +239,7 @@ describe('generation on PostgreSQL', () => {
     await credit(a, user.id, 20);
     const jobs: string[] = [];
     for (let i = 0; i < 6; i += 1) {
-      const { result } = await placeOrder(i % 2 ? a : b, sdxlOrder(user, `prompt ${i}`));
-      if (!result.ok) throw new Error('order refused');
-      jobs.push(result.job.id);
+      jobs.push((await createInUpdate(i % 2 ? a : b, user, `prompt ${i}`)).id);
     }
     for (const id of jobs) expect((await settled(a, id, 30_000)).state).toBe('delivered');
 
