@@ -1,10 +1,13 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { QUEUE_SPAN, SPAN } from '../../src/telemetry/conventions.js';
 import { freshUserId, type Harness, startHarness } from '../support/harness.js';
 import { isolatedPostgres } from '../support/isolated-db.js';
 import { createInUpdate, credit, expectMoneyConserved, logEvents, placeOrder, settled } from './support.js';
+
+// Each test starts a bot (PGlite, pg-boss) and waits for a job: on a loaded 2-core machine that takes a while.
+vi.setConfig({ testTimeout: 60_000 });
 
 /** The message that tells a user their job failed and was refunded. */
 const REFUND_MESSAGE = {

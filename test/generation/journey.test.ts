@@ -1,10 +1,13 @@
 import type { Message } from 'grammy/types';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { jobStore } from '../../src/generation/job-store.js';
 import { QUEUE_SPAN, SPAN } from '../../src/telemetry/conventions.js';
 import { freshUserId, type Harness, startHarness } from '../support/harness.js';
 import { isolatedPostgres } from '../support/isolated-db.js';
 import { credit, expectMoneyConserved, settled } from './support.js';
+
+// Each test starts a bot (PGlite, pg-boss) and waits for a job: on a loaded 2-core machine that takes a while.
+vi.setConfig({ testTimeout: 60_000 });
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
