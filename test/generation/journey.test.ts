@@ -2,6 +2,7 @@ import type { Message } from 'grammy/types';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { jobStore } from '../../src/generation/job-store.js';
 import { QUEUE_SPAN, SPAN } from '../../src/telemetry/conventions.js';
+import type { SimulatedUser } from '../../tools/telegram-stand-in/index.js';
 import { freshUserId, type Harness, startHarness } from '../support/harness.js';
 import { isolatedPostgres } from '../support/isolated-db.js';
 import { credit, expectMoneyConserved, settled } from './support.js';
@@ -43,7 +44,14 @@ const GENERATION_SPANS = [
 
 /** /start → Images → SDXL → parameters → prompt → Continue: the chat stands on CONFIRM. */
 async function toConfirm(h: Harness, prompt: string) {
-  const user = h.standIn.user({ id: freshUserId(), first_name: 'Gina', language_code: 'en' });
+  return toConfirmAs(
+    h,
+    h.standIn.user({ id: freshUserId(), first_name: 'Gina', language_code: 'en' }),
+    prompt,
+  );
+}
+
+async function toConfirmAs(h: Harness, user: SimulatedUser, prompt: string) {
   const last = () => h.standIn.lastMessage(user.id) as Message;
   await h.act(() => user.sendCommand('/start'));
   await h.act(() => user.press(last(), '🖼 Images'));
@@ -101,6 +109,49 @@ describe.each(Object.keys(engines) as Array<keyof typeof engines>)('Generate on 
       .filter((span) => GENERATION_SPANS.includes(span.name) && span.spanContext().traceId !== cid);
     expect(elsewhere.map((s) => s.name)).toEqual([]);
   }, 60_000);
+});
+
+test('a new user tops up with Stars, generates, receives the photo; the ledger holds the payment, the reservation and the charge', async () => {
+  const h = await engines.PGlite();
+  cleanups.push(() => h.stop());
+  h.otel.spans.reset();
+  const user = h.standIn.user({ id: freshUserId(), first_name: 'Stella', language_code: 'en' });
+  const last = () => h.standIn.lastMessage(user.id) as Message;
+
+  // Balance → 50 ⭐ → the invoice → Pay (pre-checkout, then successful_payment).
+  await h.act(() => user.sendCommand('/start'));
+  await h.act(() => user.press(last(), '💰 Balance'));
+  await h.act(() => user.press(last(), '50 ⭐ → 50 credits'));
+  const invoice = h.standIn.messages(user.id).findLast((m) => m.invoice !== undefined) as Message;
+  const paid = h.waitForOutcomes(2);
+  await user.pay(invoice);
+  expect((await paid).map((s) => s.reasonCode)).toEqual(['SUCCESS', 'SUCCESS']);
+  expect(await h.app.store.ledger.balance(user.id)).toEqual({ available: 50, held: 0 });
+
+  // Then the order, and Generate.
+  const { last: confirm } = await toConfirmAs(h, user, 'a fox in the snow');
+  const pressed = await h.act(() => user.press(confirm(), '✨ Generate · 2 cr'));
+  expect(pressed.reasonCode).toBe('SUCCESS');
+  await h.standIn.waitFor({ method: 'sendPhoto' }, 15_000);
+  expect(last().caption).toBe('Stable Diffusion XL');
+
+  const [job] = (
+    await h.app.store.db.query<{ id: string }>('SELECT id FROM jobs WHERE cid = $1', [pressed.traceId], {
+      operation: 'SELECT',
+      table: 'jobs',
+    })
+  ).rows;
+  expect((await settled(h, job?.id ?? '')).state).toBe('delivered');
+  const entries = await h.app.store.ledger.entries(user.id);
+  expect(entries.map((e) => [e.kind, e.available, e.held, e.jobId ?? null]).reverse()).toEqual([
+    ['payment', 50, 0, null],
+    ['reserve', -2, 2, job?.id],
+    ['charge', 0, -2, job?.id],
+  ]);
+  // The reservation and the charge are linked to the Generate press's cid.
+  expect(entries.filter((e) => e.jobId).map((e) => e.cid)).toEqual([pressed.traceId, pressed.traceId]);
+  expect(await h.app.store.ledger.balance(user.id)).toEqual({ available: 48, held: 0 });
+  expect(await h.app.store.ledger.audit()).toEqual([]);
 });
 
 test('too few credits: INSUFFICIENT_FUNDS, the user is offered a top-up, nothing reserved', async () => {
