@@ -43,7 +43,6 @@ confirm-title = Check your order: { $title }, { $price } { $price ->
         [one] credit
        *[other] credits
     }.
-confirm-generate-soon = Generation opens soon: payments and the Generate button arrive with the next release.
 help-text = Tracegram creates images, video and audio with AI models.
     /start — main menu
     /help — this help
@@ -108,3 +107,22 @@ command-start = Main menu
 command-help = Help
 command-promo = Redeem a promo code
 command-paysupport = Help with a payment
+job-queued = ⏳ { $title }: queued. Your result arrives here.
+job-result-caption = { $title }
+job-failed-provider = The { $title } generation failed at the provider. Your { $price } { $price ->
+        [one] credit was
+       *[other] credits were
+    } refunded. Support code: { $cid }
+job-failed-timeout = The { $title } generation took too long and was cancelled. Your { $price } { $price ->
+        [one] credit was
+       *[other] credits were
+    } refunded. Support code: { $cid }
+job-failed-internal = The { $title } generation failed on our side. Your { $price } { $price ->
+        [one] credit was
+       *[other] credits were
+    } refunded. Support code: { $cid }
+reply-insufficient-funds = Not enough credits for this generation. Top up your balance first.
+reply-provider-error = The generation service failed, please try again. Support code: { $cid }
+button-generate = ✨ Generate · { $price } cr
+button-top-up = 💰 Top up
+button-menu = 🏠 Menu

@@ -45,7 +45,6 @@ confirm-title = Проверьте заказ: { $title }, { $price } { $price -
         [few] кредита
        *[many] кредитов
     }.
-confirm-generate-soon = Генерация скоро откроется: оплата и кнопка «Создать» появятся в следующем выпуске.
 help-text = Tracegram создаёт картинки, видео и аудио с помощью ИИ-моделей.
     /start — главное меню
     /help — эта справка
@@ -111,3 +110,25 @@ command-start = Главное меню
 command-help = Справка
 command-promo = Активировать промокод
 command-paysupport = Помощь с оплатой
+job-queued = ⏳ { $title }: в очереди. Результат придёт сюда.
+job-result-caption = { $title }
+job-failed-provider = Генерация { $title } не удалась у провайдера. Возвращено { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    }. Код для поддержки: { $cid }
+job-failed-timeout = Генерация { $title } заняла слишком много времени и отменена. Возвращено { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    }. Код для поддержки: { $cid }
+job-failed-internal = Генерация { $title } не удалась по нашей вине. Возвращено { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    }. Код для поддержки: { $cid }
+reply-insufficient-funds = Недостаточно кредитов для этой генерации. Сначала пополните баланс.
+reply-provider-error = Сервис генерации не справился, попробуйте ещё раз. Код для поддержки: { $cid }
+button-generate = ✨ Создать · { $price } кр
+button-top-up = 💰 Пополнить
+button-menu = 🏠 Меню

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RunnerHandle, run } from '@grammyjs/runner';
-import { context, logs } from '@opentelemetry/api';
+import { context, logs, metrics } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { FastifyInstance } from 'fastify';
 import { type Bot, webhookCallback } from 'grammy';
@@ -24,6 +24,9 @@ import { createLinkSigner, type LinkSigner } from './debug/signed-link.js';
 import { traceLinks } from './debug/trace-links.js';
 import { renderTracePage } from './debug/trace-page.js';
 import { describeError } from './errors.js';
+import type { Generation } from './generation/generation.js';
+import { createGenerationModule } from './generation/module.js';
+import { telegramNotifier } from './generation/telegram-notifier.js';
 import { Lifecycle, type Stage } from './lifecycle.js';
 import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { createMetricsServer } from './server/metrics-server.js';
@@ -49,6 +52,8 @@ export interface AppOptions {
   webhookTimeoutMs?: number;
   /** Called when the bot can no longer take updates (e.g. Telegram rejects the token): main.ts exits non-zero. */
   onFatal?: (reason: string) => void;
+  /** pg-boss's schema; tests sharing one PostgreSQL database give each app its own. */
+  queueSchema?: string;
 }
 
 export interface App {
@@ -61,6 +66,7 @@ export interface App {
   readonly traces: LocalTraceSource;
   /** Signs and checks trace-page links. */
   readonly linkSigner: LinkSigner;
+  readonly generation: Generation;
   /** The HTTP server's base URL once started. */
   readonly httpUrl: string | undefined;
   /** The metrics listener's base URL once started (`/metrics`). */
@@ -159,6 +165,8 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     apiRoot: config.telegramApiRoot,
     sessions: store.sessions<SessionData>(),
     processedUpdates: store.processedUpdates,
+    // The generation module needs the bot's API (to deliver results), so orders reach it through this.
+    generation: { create: (order) => generation.generation.create(order) },
     telemetry: {
       logger,
       metrics: telemetry.metrics,
@@ -255,6 +263,19 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
   let metricsUrl: string | undefined;
+  // Job messages are sent outside any update, so they translate with the locale stored on the job.
+  const generation = createGenerationModule({
+    config,
+    store,
+    http,
+    logger,
+    meter: metrics.getMeter(INSTRUMENTATION_SCOPE),
+    notifier: telegramNotifier(bot.api, (locale, key, variables) => i18n.t(locale, key, variables)),
+    pseudonymize,
+    httpUrl: () => httpUrl,
+    ...(options.queueSchema ? { queueSchema: options.queueSchema } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const stages: Stage[] = [
     {
       // Started in main.ts before any app module loaded; stopped last, so it ships every other stage's lines.
@@ -323,6 +344,12 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       ],
     },
     {
+      // Open before the bot takes updates (Generate enqueues); stopped after it, once its last updates ended.
+      name: 'job queue',
+      start: () => generation.open(),
+      stop: [['stop the job queue', (deadline) => generation.close(Math.max(0, deadline - Date.now()))]],
+    },
+    {
       name: 'bot',
       async start(signal) {
         await bot.init(signal as Parameters<typeof bot.init>[0]);
@@ -384,6 +411,13 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       },
       stop: [['close the HTTP server', () => http.close()]],
     },
+    {
+      // Workers submit with a callback URL on this server, so they start once it listens, and stop (their
+      // running jobs finishing their step) before it closes.
+      name: 'generation workers',
+      start: () => generation.startWorkers(),
+      stop: [['stop generation workers', () => generation.stopWorkers()]],
+    },
   ];
   const lifecycle = new Lifecycle(stages, logger);
 
@@ -395,6 +429,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     logger,
     traces,
     linkSigner,
+    generation: generation.generation,
     get httpUrl() {
       return httpUrl;
     },

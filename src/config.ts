@@ -40,6 +40,13 @@ const ENV_KEYS = [
   'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
   'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL',
   'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL',
+  'WORKER_CONCURRENCY',
+  'JOB_TIMEOUT_S',
+  'PROVIDER_URL',
+  'PROVIDER_API_KEY',
+  'PROVIDER_CALLBACK_SECRET',
+  'LOCAL_PROVIDER_DELAY_MS',
+  'LOCAL_PROVIDER_FAULT',
 ] as const;
 
 export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;
@@ -80,6 +87,17 @@ function exporterList(signal: Signal) {
     })
     .optional();
 }
+
+/** How the built-in local provider misbehaves on purpose (demos and tests); `none` is a well-behaved provider. */
+export const LOCAL_PROVIDER_FAULTS = [
+  'none',
+  'error',
+  'timeout',
+  'no-callback',
+  'double-callback',
+  'bad-signature',
+] as const;
+export type LocalProviderFault = (typeof LOCAL_PROVIDER_FAULTS)[number];
 
 const schema = z
   .object({
@@ -145,8 +163,22 @@ const schema = z
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: protocol,
     OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: protocol,
     OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: protocol,
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
+    JOB_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(300),
+    PROVIDER_URL: url.optional(),
+    PROVIDER_API_KEY: z.string().optional(),
+    PROVIDER_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    LOCAL_PROVIDER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(1500),
+    LOCAL_PROVIDER_FAULT: z.enum(LOCAL_PROVIDER_FAULTS).default('none'),
   })
   .superRefine((env, ctx) => {
+    if (env.PROVIDER_URL) {
+      // The provider calls back from outside: it needs our public address.
+      for (const key of ['PROVIDER_API_KEY', 'PROVIDER_CALLBACK_SECRET', 'PUBLIC_URL'] as const) {
+        if (!env[key])
+          ctx.addIssue({ code: 'custom', path: [key], message: 'is required when PROVIDER_URL is set' });
+      }
+    }
     if (env.BOT_MODE !== 'webhook') return;
     if (!env.WEBHOOK_SECRET) {
       ctx.addIssue({
@@ -187,6 +219,15 @@ export interface Config {
   /** Product policy: a press on a message older than this is EXPIRED_MESSAGE (its prices may be stale). */
   buttonMaxAgeHours: number;
   telemetry: TelemetryConfig;
+  generation: {
+    /** Jobs one process works at once. */
+    workerConcurrency: number;
+    /** From pressing Generate to the result: past it, the sweep fails the job with DOWNSTREAM_TIMEOUT. */
+    jobTimeoutS: number;
+    /** Unset: the built-in local provider serves the same HTTP contract in process. */
+    provider: { url: string; apiKey: string; callbackSecret: string } | undefined;
+    localProvider: { delayMs: number; fault: LocalProviderFault };
+  };
 }
 
 export interface SignalExport {
@@ -248,6 +289,18 @@ export function parseConfig(raw: RawEnv): Config {
         'METRICS',
       ),
       logs: signalExport(env.OTEL_LOGS_EXPORTER, env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, env, 'LOGS'),
+    },
+    generation: {
+      workerConcurrency: env.WORKER_CONCURRENCY,
+      jobTimeoutS: env.JOB_TIMEOUT_S,
+      provider: env.PROVIDER_URL
+        ? {
+            url: env.PROVIDER_URL.replace(/\/+$/, ''),
+            apiKey: env.PROVIDER_API_KEY ?? '',
+            callbackSecret: env.PROVIDER_CALLBACK_SECRET ?? '',
+          }
+        : undefined,
+      localProvider: { delayMs: env.LOCAL_PROVIDER_DELAY_MS, fault: env.LOCAL_PROVIDER_FAULT },
     },
   };
 }

@@ -1,6 +1,6 @@
 import { ERROR_TYPE_VALUE_OTHER } from '@opentelemetry/semantic-conventions';
 import { GrammyError, HttpError } from 'grammy';
-import { StoreError, TracegramError } from './errors.js';
+import { ProviderError, StoreError, TracegramError } from './errors.js';
 import type { ReasonCode } from './telemetry/reason-codes.js';
 
 /**
@@ -21,12 +21,8 @@ export interface ErrorClass {
 /** Maps the errors it knows to a class, and returns undefined for the rest. */
 export type ErrorRule = (error: unknown) => ErrorClass | undefined;
 
-/**
- * The rules, most specific first. Extension point: provider errors (the generation providers' client)
- * get their own rule here, mapping the provider error's `kind` (timeout, rate limit, refused, …) to a
- * reason code and `retryable`; until then a provider error is a TracegramError and carries its own code.
- */
-const RULES: readonly ErrorRule[] = [storeRule, tracegramRule, telegramRule];
+/** The rules, most specific first. */
+const RULES: readonly ErrorRule[] = [storeRule, providerRule, tracegramRule, telegramRule];
 
 export function classifyError(error: unknown): ErrorClass {
   for (const rule of RULES) {
@@ -41,6 +37,21 @@ function storeRule(error: unknown): ErrorClass | undefined {
   if (!(error instanceof StoreError)) return undefined;
   const failure = error.detail ?? ERROR_TYPE_VALUE_OTHER;
   return { reasonCode: 'DB_ERROR', errorType: error.name, detail: failure, retryable: isTransient(failure) };
+}
+
+/**
+ * A generation provider's failure: a timeout is DOWNSTREAM_TIMEOUT, anything else PROVIDER_ERROR;
+ * `error.type` is the kind (`timeout`, `network`, `http_status`, `bad_response`, `task_failed`), the
+ * same value as the provider span's `tracegram.provider.error_kind`.
+ */
+function providerRule(error: unknown): ErrorClass | undefined {
+  if (!(error instanceof ProviderError)) return undefined;
+  return {
+    reasonCode: error.reasonCode,
+    errorType: error.kind,
+    detail: error.detail ?? error.kind,
+    retryable: error.retryable,
+  };
 }
 
 function tracegramRule(error: unknown): ErrorClass | undefined {

@@ -33,6 +33,33 @@ export class StoreError extends TracegramError {
   }
 }
 
+/**
+ * How a call to a generation provider failed. `timeout` (no answer in time) is DOWNSTREAM_TIMEOUT; every
+ * other kind is the provider refusing or failing the work, PROVIDER_ERROR.
+ */
+export type ProviderErrorKind = 'timeout' | 'network' | 'http_status' | 'bad_response' | 'task_failed';
+
+export class ProviderError extends TracegramError {
+  override readonly name = 'ProviderError';
+  readonly kind: ProviderErrorKind;
+  /** The HTTP status, when the provider answered with one. */
+  readonly status: number | undefined;
+
+  constructor(kind: ProviderErrorKind, message: string, options: { cause?: unknown; status?: number } = {}) {
+    super(kind === 'timeout' ? 'DOWNSTREAM_TIMEOUT' : 'PROVIDER_ERROR', message, {
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+      detail: `provider ${kind}${options.status === undefined ? '' : ` ${options.status}`}`,
+      // A timeout, a dropped connection, a 429 or a 5xx may pass; a refusal or a failed task will not.
+      retryable:
+        kind === 'timeout' ||
+        kind === 'network' ||
+        (kind === 'http_status' && (options.status === 429 || (options.status ?? 0) >= 500)),
+    });
+    this.kind = kind;
+    this.status = options.status;
+  }
+}
+
 /** `Name: message` for logs: the error's class and its own words, never its properties (they may hold data). */
 export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -27,7 +27,42 @@ describe('configuration', () => {
         logs: { exporters: [], protocol: 'http/protobuf' },
       },
       buttonMaxAgeHours: 48,
+      generation: {
+        workerConcurrency: 2,
+        jobTimeoutS: 300,
+        provider: undefined,
+        localProvider: { delayMs: 1500, fault: 'none' },
+      },
     });
+  });
+
+  test('a real provider needs its key, its callback secret and our public URL', () => {
+    expect(() => parseConfig({ BOT_TOKEN: TOKEN, PROVIDER_URL: 'https://provider.example' })).toThrow(
+      /PROVIDER_API_KEY is required when PROVIDER_URL is set; PROVIDER_CALLBACK_SECRET .*; PUBLIC_URL /,
+    );
+    const config = parseConfig({
+      BOT_TOKEN: TOKEN,
+      PROVIDER_URL: 'https://provider.example/api/',
+      PROVIDER_API_KEY: 'key',
+      PROVIDER_CALLBACK_SECRET: 'a-secret-of-sixteen-plus',
+      PUBLIC_URL: 'https://bot.example',
+      WORKER_CONCURRENCY: '8',
+      JOB_TIMEOUT_S: '60',
+      LOCAL_PROVIDER_FAULT: 'no-callback',
+    });
+    expect(config.generation).toEqual({
+      workerConcurrency: 8,
+      jobTimeoutS: 60,
+      provider: {
+        url: 'https://provider.example/api',
+        apiKey: 'key',
+        callbackSecret: 'a-secret-of-sixteen-plus',
+      },
+      localProvider: { delayMs: 1500, fault: 'no-callback' },
+    });
+    expect(() => parseConfig({ BOT_TOKEN: TOKEN, LOCAL_PROVIDER_FAULT: 'sometimes' })).toThrow(
+      /LOCAL_PROVIDER_FAULT/,
+    );
   });
 
   test('every variable is read and normalised', () => {

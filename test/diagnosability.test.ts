@@ -360,6 +360,9 @@ describe('the diagnosability suite', () => {
           promoCodes: store.promoCodes,
           referralBonus: 0,
         },
+        generation: {
+          create: () => Promise.reject(new Error('this test places no orders')),
+        },
       },
       [forgetful, ...FEATURES],
     );

@@ -1,7 +1,7 @@
 import { GrammyError, HttpError } from 'grammy';
 import { describe, expect, test } from 'vitest';
 import { classifyError, driverFailure } from '../src/error-classifier.js';
-import { StoreError, TracegramError } from '../src/errors.js';
+import { ProviderError, StoreError, TracegramError } from '../src/errors.js';
 
 const telegram = (error_code: number, description: string) =>
   new GrammyError(
@@ -56,6 +56,41 @@ describe('one classifier for every error', () => {
       new TracegramError('VALIDATION_FAILED', 'no', { detail: 'prompt too long' }),
       'VALIDATION_FAILED',
       'TracegramError',
+      false,
+    ],
+    [
+      'a provider that does not answer in time',
+      new ProviderError('timeout', 'no answer'),
+      'DOWNSTREAM_TIMEOUT',
+      'timeout',
+      true,
+    ],
+    [
+      'a provider that is down',
+      new ProviderError('network', 'ECONNREFUSED'),
+      'PROVIDER_ERROR',
+      'network',
+      true,
+    ],
+    [
+      'a provider answering 503',
+      new ProviderError('http_status', '503', { status: 503 }),
+      'PROVIDER_ERROR',
+      'http_status',
+      true,
+    ],
+    [
+      'a provider refusing the task (400)',
+      new ProviderError('http_status', '400', { status: 400 }),
+      'PROVIDER_ERROR',
+      'http_status',
+      false,
+    ],
+    [
+      'a task the provider failed',
+      new ProviderError('task_failed', 'failed'),
+      'PROVIDER_ERROR',
+      'task_failed',
       false,
     ],
     ['anything else', new TypeError('x is undefined'), 'INTERNAL_ERROR', 'TypeError', false],

@@ -1,8 +1,10 @@
+import { metrics as otelMetrics } from '@opentelemetry/api';
 import type { Update } from 'grammy/types';
 import { beforeEach, describe, expect, test } from 'vitest';
+import { JobMetrics } from '../src/generation/job-metrics.js';
 import { createHttpServer, WEBHOOK_BODY_LIMIT_BYTES, WEBHOOK_PATH } from '../src/server/http-server.js';
 import { createMetricsServer } from '../src/server/metrics-server.js';
-import { EVENT, METRIC } from '../src/telemetry/conventions.js';
+import { EVENT, INSTRUMENTATION_SCOPE, METRIC } from '../src/telemetry/conventions.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { withUnitSuffixes } from '../src/telemetry/prometheus-exposition.js';
 import { startHarness, testTelemetry } from './support/harness.js';
@@ -223,6 +225,11 @@ describe('/metrics names', () => {
       entry: { kind: 'payment', credits: 50 },
       payment: { packageId: 's50', stars: 50 },
     });
+    // The app builds the job instruments on the same global meter provider.
+    const jobs = new JobMetrics(otelMetrics.getMeter(INSTRUMENTATION_SCOPE), ['sdxl']);
+    jobs.jobEnded('sdxl', 'SUCCESS', 1.5);
+    jobs.providerCall('submit', 'ok', 0.02);
+    jobs.refunded('PROVIDER_ERROR');
     const text = await exposition.render();
     for (const { promName } of Object.values(METRIC)) {
       expect(text).toMatch(new RegExp(`^# TYPE ${promName} `, 'm'));

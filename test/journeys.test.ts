@@ -80,7 +80,7 @@ describe.each([
     expect(confirm?.text).toContain('Check your order: Veo Fast, 30 credits.');
     expect(confirm?.text).toContain('Aspect ratio: 16:9');
     expect(confirm?.text).toContain('Duration: 10 s');
-    expect(buttonTexts(confirm)).toEqual(['⬅️ Back', '✖️ Cancel']);
+    expect(buttonTexts(confirm)).toEqual(['✨ Generate · 30 cr', '💰 Top up', '⬅️ Back', '✖️ Cancel']);
 
     // Every update succeeded, each in its own trace.
     expect(steps.map((s) => s.reasonCode)).toEqual(Array(8).fill('SUCCESS'));

@@ -4,13 +4,14 @@ import { HANDLER_NAMES } from '../src/bot/bot.js';
 import { METRIC, METRIC_LABELS } from '../src/telemetry/conventions.js';
 import { ALL_REASON_CODES } from '../src/telemetry/reason-codes.js';
 import { SCREEN } from '../src/ui/registry.js';
+import { oneGeneration } from './generation/support.js';
 import { freshUserId, type Harness, startHarness } from './support/harness.js';
 
 let h: Harness;
 let before: string;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ env: { LOCAL_PROVIDER_DELAY_MS: '10' } });
   before = await scrape();
 });
 afterAll(() => h.stop());
@@ -51,10 +52,12 @@ test('every series of every metric carries exactly the labels the conventions de
   await h.act(() => user.sendCommand('/start'));
   await h.act(() => user.press(h.standIn.lastMessage(user.id) as Message, '🖼 Images'));
   await h.act(() => user.pressData(h.standIn.lastMessage(user.id) as Message, 'forged'));
+  expect((await oneGeneration(h, user)).state).toBe('delivered');
   const text = await scrape();
   for (const [key, metric] of Object.entries(METRIC)) {
     const declared = [...METRIC_LABELS[key as keyof typeof METRIC]].sort();
-    const family = metric.unit === 's' ? `${metric.promName}_count` : metric.promName;
+    const histogram = text.includes(`# TYPE ${metric.promName} histogram`);
+    const family = histogram ? `${metric.promName}_count` : metric.promName;
     const found = series(text, family);
     expect(found.length, `${family} has series`).toBeGreaterThan(0);
     for (const labels of found) expect(Object.keys(labels).sort(), family).toEqual(declared);

@@ -334,6 +334,9 @@ async function botWith(extra: Composer<BotContext>) {
         promoCodes: store.promoCodes,
         referralBonus: 0,
       },
+      generation: {
+        create: () => Promise.reject(new Error('these tests place no orders')),
+      },
     },
     [extra, ...FEATURES],
   );

@@ -4,6 +4,7 @@ import type { SessionData } from '../src/bot/context.js';
 import { ATTR, SPAN } from '../src/telemetry/conventions.js';
 import { encodeCallbackData } from '../src/ui/callback-data.js';
 import { BUTTON, TRANSITIONS } from '../src/ui/registry.js';
+import { credit } from './generation/support.js';
 import { freshUserId, type Harness, startHarness } from './support/harness.js';
 import { SAMPLE_ARGS } from './support/registry-samples.js';
 import { TraceView } from './support/telemetry-assertions.js';
@@ -39,6 +40,8 @@ test.each(TRANSITIONS)(
       prompt: 'a walk through the registry',
     };
     await h.app.store.sessions<SessionData>().write(String(user.id), session);
+    // Enough credits that Generate queues a job (its own tests cover a balance too low).
+    await credit(h, user.id, 100);
 
     const summary = await h.act(() =>
       user.pressData(live, encodeCallbackData(from, button, SAMPLE_ARGS[button])),

@@ -64,6 +64,23 @@ function withEnoughUpdates(expr: string, window: string): string {
 
 const percent = (ratio: number) => `${ratio * 100}%`;
 
+/** Job failure ratio thresholds: the share of generation jobs that ended in a failure of ours or the provider's. */
+export const JOB_FAILURE_RATIO = { warning: 0.2 } as const;
+export const JOB_FAILURE_WINDOW = '15m';
+/** Fewer jobs than this in the window and one failure is not a trend. */
+export const MIN_JOBS_FOR_RATIO = 5;
+/** A queued job waiting longer than this for a worker means no worker is taking jobs. */
+export const STUCK_QUEUE_AGE_S = 120;
+
+/**
+ * Share of generation jobs that ended with outcome `error` (PROVIDER_ERROR, DOWNSTREAM_TIMEOUT,
+ * INTERNAL_ERROR) over `window`. A user who blocked the bot (BOT_BLOCKED, outcome `rejected`) is no failure.
+ */
+export function jobFailureRatio(window: string, { zeroWithoutErrors = false } = {}): string {
+  const failed = sumIncrease(sel('JOBS', { [LABEL.OUTCOME]: 'error' }), window);
+  return `${zeroWithoutErrors ? orZero(failed) : failed} / ${sumIncrease(sel('JOBS'), window)}`;
+}
+
 const ERROR_RATIO_ACTION =
   'Open "Reason codes" on Bot overview to see which reason code dominates, then click through to its traces. ' +
   'INTERNAL_ERROR with Bot API errors: Telegram or the network is failing (check "Bot API errors"); ' +
@@ -191,6 +208,42 @@ export const ALERT_RULES: readonly AlertRule[] = [
       'otel-collector`): a config error stops it at start-up. Until it is back every other alert is blind ' +
       'and the bot counts failed exports in otel_sdk_processor_span_processed_total{error_type!=""}.',
     dashboard: { uid: DASHBOARD_UID.OVERVIEW, panel: 'Stack components up' },
+  },
+  {
+    name: 'TracegramJobFailureRatioHigh',
+    uid: 'tracegram-job-failure-ratio',
+    severity: 'warning',
+    query: (d) =>
+      `(${jobFailureRatio(d(JOB_FAILURE_WINDOW))}) and on() (${sumIncrease(sel('JOBS'), d(JOB_FAILURE_WINDOW))} >= ${MIN_JOBS_FOR_RATIO})`,
+    lookback: JOB_FAILURE_WINDOW,
+    op: '>',
+    threshold: JOB_FAILURE_RATIO.warning,
+    for: '5m',
+    valueFormat: 'percent',
+    summary: `More than ${percent(JOB_FAILURE_RATIO.warning)} of generation jobs fail (and are refunded)`,
+    action:
+      '"Jobs by reason" on Generations says which: PROVIDER_ERROR (the provider refuses or fails tasks: its ' +
+      'status page, PROVIDER_API_KEY, quota), DOWNSTREAM_TIMEOUT (submits time out or callbacks do not arrive: ' +
+      'is PUBLIC_URL/provider/callback reachable from the provider? PROVIDER_CALLBACK_REJECTED lines mean a ' +
+      'wrong PROVIDER_CALLBACK_SECRET), INTERNAL_ERROR (delivery to Telegram fails). Every failed job was refunded.',
+    dashboard: { uid: DASHBOARD_UID.GENERATIONS, panel: 'Job failure ratio' },
+  },
+  {
+    name: 'TracegramJobQueueStuck',
+    uid: 'tracegram-job-queue-stuck',
+    severity: 'critical',
+    query: () => `max(${sel('JOB_QUEUE_OLDEST_AGE')})`,
+    lookback: '5m',
+    op: '>',
+    threshold: STUCK_QUEUE_AGE_S,
+    for: '2m',
+    valueFormat: 'number',
+    summary: `A generation job has waited more than ${STUCK_QUEUE_AGE_S} s for a worker: the queue is stuck`,
+    action:
+      'No worker is taking jobs. Check that a bot process runs (workers live in it) and its logs for ' +
+      'QUEUE_ERROR (pg-boss cannot reach the database). "Queue depth by state" on Generations shows the backlog; ' +
+      'WORKER_CONCURRENCY may be too low for the traffic. Queued jobs are refunded at their deadline (JOB_TIMEOUT_S).',
+    dashboard: { uid: DASHBOARD_UID.GENERATIONS, panel: 'Oldest queued job' },
   },
   {
     name: 'TracegramTelemetryDropping',

@@ -3,4 +3,5 @@ export const DASHBOARD_UID = {
   OVERVIEW: 'tracegram-overview',
   JOURNEYS: 'tracegram-journeys',
   PAYMENTS: 'tracegram-payments',
+  GENERATIONS: 'tracegram-generations',
 } as const;

@@ -8,7 +8,15 @@ import { ATTR, BOTAPI_OK_CODE, LABEL, METRIC_LABELS } from '../../src/telemetry/
 import { exploreUrl, GRAFANA_DATASOURCE, LOKI_FIELD } from '../../src/telemetry/grafana.js';
 import { ALL_OUTCOMES, ALL_REASON_CODES, type Outcome } from '../../src/telemetry/reason-codes.js';
 import { SCREEN, type ScreenId } from '../../src/ui/registry.js';
-import { ERROR_RATIO, ERROR_RATIO_WINDOW, errorRatio } from './alerts.js';
+import {
+  ERROR_RATIO,
+  ERROR_RATIO_WINDOW,
+  errorRatio,
+  JOB_FAILURE_RATIO,
+  JOB_FAILURE_WINDOW,
+  jobFailureRatio,
+  STUCK_QUEUE_AGE_S,
+} from './alerts.js';
 import { DASHBOARD_UID } from './dashboard-uids.js';
 import { COLLECTOR_DROP_METRICS, SDK_DROP_METRICS } from './external-metrics.js';
 import { LOKI_OTLP_FIELD } from './loki.js';
@@ -30,6 +38,7 @@ export const LABEL_ATTRIBUTE: Partial<Record<LabelName, AttrKey>> = {
   [LABEL.METHOD]: ATTR.BOTAPI_METHOD,
   [LABEL.SCREEN_ID]: ATTR.SCREEN_ID,
   [LABEL.PACKAGE]: ATTR.PAYMENT_PACKAGE,
+  [LABEL.MODEL]: ATTR.JOB_MODEL,
 };
 
 /** Dashboard variable holding the OTel service.name (Loki's service_name stream label, Tempo's resource). */
@@ -684,7 +693,156 @@ export const PAYMENTS: DashboardSpec = {
   ],
 };
 
-export const DASHBOARDS: readonly DashboardSpec[] = [BOT_OVERVIEW, USER_JOURNEYS, PAYMENTS];
+/** Reason codes a job can fail with (outcome error), for trace searches. */
+const JOB_FAILURES = 'PROVIDER_ERROR|DOWNSTREAM_TIMEOUT|INTERNAL_ERROR';
+
+export const GENERATIONS: DashboardSpec = {
+  uid: DASHBOARD_UID.GENERATIONS,
+  title: 'Tracegram · Generations',
+  description: 'Are generation jobs delivered, how fast, why do they fail, and is the queue moving?',
+  sections: [
+    {
+      title: 'Jobs',
+      panels: [
+        {
+          title: 'Jobs by reason',
+          answers:
+            'How many jobs per second end, and how (SUCCESS delivered; every other reason was refunded)?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'reqps',
+          stacked: true,
+          queries: [
+            { prom: sumRate(sel('JOBS'), RI, [LABEL.REASON_CODE]), legend: byLabels([LABEL.REASON_CODE]) },
+          ],
+          traces: { where: [[ATTR.REASON_CODE, '=~', JOB_FAILURES]], bySeries: [LABEL.REASON_CODE] },
+        },
+        {
+          title: 'Job failure ratio',
+          answers: `Which share of jobs fails (outcome error), as the job-failure alert sees it (${JOB_FAILURE_WINDOW} window)?`,
+          kind: 'timeseries',
+          width: 12,
+          unit: 'percentunit',
+          queries: [
+            {
+              prom: jobFailureRatio(JOB_FAILURE_WINDOW, { zeroWithoutErrors: true }),
+              legend: 'job failure ratio',
+            },
+          ],
+          thresholds: [{ value: JOB_FAILURE_RATIO.warning, color: 'red' }],
+          traces: { where: [[ATTR.REASON_CODE, '=~', JOB_FAILURES]] },
+        },
+        {
+          title: 'Jobs by model and outcome',
+          answers: 'Which models were used in the selected range, and how did their jobs end?',
+          kind: 'bargauge',
+          width: 12,
+          unit: 'short',
+          queries: [
+            {
+              prom: sumIncrease(sel('JOBS'), RANGE, [LABEL.MODEL, LABEL.OUTCOME]),
+              legend: byLabels([LABEL.MODEL, LABEL.OUTCOME]),
+              instant: true,
+            },
+          ],
+          traces: { where: [], bySeries: [LABEL.MODEL] },
+        },
+        {
+          title: 'Refunds by reason',
+          answers: 'How many reservations went back to users, and why?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'short',
+          queries: [
+            {
+              prom: sumIncrease(sel('REFUNDS'), RI, [LABEL.REASON_CODE]),
+              legend: byLabels([LABEL.REASON_CODE]),
+            },
+          ],
+          traces: { where: [[ATTR.REASON_CODE, '=~', JOB_FAILURES]], bySeries: [LABEL.REASON_CODE] },
+        },
+      ],
+    },
+    {
+      title: 'Queue',
+      panels: [
+        {
+          title: 'Queue depth by state',
+          answers:
+            'How many jobs wait for a worker (queued), and how many are with the provider or being sent?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 'short',
+          queries: [
+            {
+              prom: `sum by (${LABEL.STATE}) (${sel('JOB_QUEUE_DEPTH')})`,
+              legend: byLabels([LABEL.STATE]),
+            },
+          ],
+          // Jobs that stayed in a state until their deadline: the sweep's traces, each linked to its job.
+          traces: { where: [[ATTR.JOB_STATE, '=~', 'queued|running|submitted|delivering']] },
+        },
+        {
+          title: 'Oldest queued job',
+          answers: `How long has the oldest queued job waited for a worker (the stuck-queue alert fires past ${STUCK_QUEUE_AGE_S} s)?`,
+          kind: 'timeseries',
+          width: 12,
+          unit: 's',
+          queries: [{ prom: `max(${sel('JOB_QUEUE_OLDEST_AGE')})`, legend: 'oldest queued' }],
+          thresholds: [{ value: STUCK_QUEUE_AGE_S, color: 'red' }],
+          traces: { where: [[ATTR.JOB_STATE, '=', 'queued']] },
+        },
+      ],
+    },
+    {
+      title: 'Latency',
+      panels: [
+        {
+          title: 'Job duration by model (p50, p95)',
+          answers: 'How long from Generate to the result (or the refund), per model?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 's',
+          queries: [0.5, 0.95].map((q) => ({
+            prom: quantile(q, 'JOB_DURATION', RI, [LABEL.MODEL]),
+            legend: `p${q * 100} ${byLabels([LABEL.MODEL])}`,
+          })),
+          traces: { where: [['duration', '>', '30s']], bySeries: [LABEL.MODEL] },
+        },
+        {
+          title: 'Provider latency p95 by operation and outcome',
+          answers: 'Is the provider slow to accept tasks (submit) or to serve results, and does it time out?',
+          kind: 'timeseries',
+          width: 12,
+          unit: 's',
+          queries: [
+            {
+              prom: quantile(0.95, 'PROVIDER_DURATION', RI, [LABEL.OPERATION, LABEL.OUTCOME]),
+              legend: `p95 ${byLabels([LABEL.OPERATION, LABEL.OUTCOME])}`,
+            },
+          ],
+          traces: { where: [[ATTR.PROVIDER_ERROR_KIND, '=~', 'timeout|network|http_status|bad_response']] },
+        },
+      ],
+    },
+    {
+      title: 'Recent failures',
+      panels: [
+        {
+          title: 'Failed jobs (traces)',
+          answers:
+            'Which recent jobs failed? Each trace is the whole generation, from the Generate press on.',
+          kind: 'traces',
+          width: 24,
+          height: 10,
+          queries: [{ traceql: traceQuery([[ATTR.REASON_CODE, '=~', JOB_FAILURES]]) }],
+        },
+      ],
+    },
+  ],
+};
+
+export const DASHBOARDS: readonly DashboardSpec[] = [BOT_OVERVIEW, USER_JOURNEYS, PAYMENTS, GENERATIONS];
 
 // ---------------------------------------------------------------------------------------------------------
 // Rendering to Grafana's dashboard JSON model

@@ -2,6 +2,7 @@ import type { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
 import type { Diagnostics } from '../debug/diagnostics.js';
+import type { Generation } from '../generation/generation.js';
 import type { ProcessedUpdates } from '../store/index.js';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
 import { botApiFetch } from './bot-api-fetch.js';
@@ -12,6 +13,7 @@ import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
 import { debug } from './features/debug.js';
 import { FALLBACK_HANDLER, fallback, privateChatsOnly } from './features/fallback.js';
+import { generate } from './features/generate.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
@@ -36,6 +38,7 @@ export interface BotDeps {
   processedUpdates?: ProcessedUpdates;
   /** The loaded locales; the app shares them with the command menus. */
   i18n?: I18n<BotContext>;
+  generation: Pick<Generation, 'create'>;
   /** Injected clock for message-age checks. */
   now?: () => number;
   /** A press on a message older than this is EXPIRED_MESSAGE; default DEFAULT_BUTTON_MAX_AGE_HOURS. */
@@ -47,7 +50,7 @@ export interface BotDeps {
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
-export const FEATURES = [menu, catalogue, params, navigation, payments, debug] as const;
+export const FEATURES = [menu, catalogue, params, generate, navigation, payments, debug] as const;
 
 /** Every `handler` label value the bot can produce, and the update types its journeys take. */
 export const HANDLER_NAMES: readonly string[] = [
@@ -73,6 +76,7 @@ export function createBot(
   bot.use(telemetry);
   bot.use((ctx, next) => {
     ctx.money = deps.money;
+    ctx.generation = deps.generation;
     return next();
   });
   const adminIds = deps.adminIds ?? new Set<number>();

@@ -2,6 +2,7 @@ import type { I18nFlavor } from '@grammyjs/i18n';
 import type { Context, SessionFlavor } from 'grammy';
 import type { Category } from '../catalogue/models.js';
 import type { Diagnostics } from '../debug/diagnostics.js';
+import type { Generation } from '../generation/generation.js';
 import type { Balance, Db, Ledger, PromoCodes, Users } from '../store/index.js';
 import type { TelemetryFlavor } from '../telemetry/grammy/index.js';
 import type { Action } from '../ui/callback-data.js';
@@ -67,6 +68,11 @@ export interface DiagnosticsFlavor {
   diagnostics?: Diagnostics;
 }
 
+export interface GenerationFlavor {
+  /** Places generation orders (reserve, create the job, enqueue); handed down by the app. */
+  generation: Pick<Generation, 'create'>;
+}
+
 export type BotContext = Context &
   SessionFlavor<SessionData> &
   I18nFlavor &
@@ -74,4 +80,5 @@ export type BotContext = Context &
   ActionFlavor &
   MoneyFlavor &
   AdminFlavor &
-  DiagnosticsFlavor;
+  DiagnosticsFlavor &
+  GenerationFlavor;

@@ -94,11 +94,19 @@ export const VIEWS: Record<JourneyScreenId, Render> = {
         ctx.t('confirm-title', { title: model.title, price: model.price }),
         ctx.t('params-prompt', { prompt: ctx.session.prompt ?? '' }),
         describeOptions(ctx, model),
-        ctx.t('confirm-generate-soon'),
       ].join('\n\n'),
-      keyboard: buildKeyboard('CONFIRM', [backAndCancel(ctx)]),
+      keyboard: buildKeyboard('CONFIRM', [
+        [{ button: 'GENERATE', label: ctx.t('button-generate', { price: model.price }) }],
+        [{ button: 'BALANCE', label: ctx.t('button-top-up') }],
+        backAndCancel(ctx),
+      ]),
     };
   },
+
+  QUEUED: (ctx) => ({
+    text: ctx.t('job-queued', { title: currentModel(ctx).title }),
+    keyboard: buildKeyboard('QUEUED', [[{ button: 'BACK', label: ctx.t('button-menu') }]]),
+  }),
 
   HELP: (ctx) => ({
     text: ctx.t('help-text'),

@@ -28,6 +28,7 @@ export {
   type OpenStoreOptions,
   openStore,
   type Store,
+  type StoreConnection,
   type StoreToOpen,
   storeToOpen,
 } from './open-store.js';

@@ -1,3 +1,4 @@
+import type { PGlite } from '@electric-sql/pglite';
 import type { StorageAdapter } from 'grammy';
 import { StoreError } from '../errors.js';
 import type { Db, OwnedDb, StoreEngine } from './db.js';
@@ -12,6 +13,9 @@ import { createUsers, type Users } from './users.js';
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
 
+/** How a library with its own driver (the pg-boss queue) reaches the same database: a URL, or the one PGlite. */
+export type StoreConnection = { databaseUrl: string } | { pglite: PGlite };
+
 export interface Store {
   readonly kind: 'postgres' | 'pglite';
   /** The engine-neutral handle further repositories (jobs, payments, history) are built on. */
@@ -25,6 +29,8 @@ export interface Store {
   sessions<T>(): StorageAdapter<T>;
   /** The ids of updates already taken, for deduplicating Telegram's redeliveries. */
   readonly processedUpdates: ProcessedUpdates;
+  /** What the job queue (pg-boss) connects to, once open: the same database, or the same PGlite instance. */
+  connection(): StoreConnection;
   /** Throws StoreError if the database does not answer; used by GET /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -57,10 +63,10 @@ export interface StoreToOpen extends Store {
  */
 export function storeToOpen(options: OpenStoreOptions): StoreToOpen {
   const engine: StoreEngine = options.databaseUrl ? 'pg' : 'pglite';
-  let opened: OwnedDb | undefined;
+  let opened: { db: OwnedDb; connection: StoreConnection } | undefined;
   const current = (): OwnedDb => {
     if (!opened) throw new StoreError('store: not open (closed)', { detail: 'closed' });
-    return opened;
+    return opened.db;
   };
   const db: Db = {
     engine,
@@ -80,11 +86,15 @@ export function storeToOpen(options: OpenStoreOptions): StoreToOpen {
     async ping() {
       await db.query('SELECT 1', [], { operation: 'SELECT' });
     },
+    connection() {
+      if (!opened) throw new StoreError('store: not open (closed)', { detail: 'closed' });
+      return opened.connection;
+    },
     async open() {
       opened = await openDb(options);
     },
     async close() {
-      await opened?.close();
+      await opened?.db.close();
     },
   };
 }
@@ -98,15 +108,22 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return store;
 }
 
-async function openDb(options: OpenStoreOptions): Promise<OwnedDb> {
+async function openDb(options: OpenStoreOptions): Promise<{ db: OwnedDb; connection: StoreConnection }> {
   const migrations = await loadMigrations();
-  const db: OwnedDb = options.databaseUrl
-    ? createPgDb({
-        databaseUrl: options.databaseUrl,
-        queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
-        onConnectionLost: options.onConnectionLost ?? (() => undefined),
-      })
-    : await openPgliteDb(options.dataDir);
+  let db: OwnedDb;
+  let connection: StoreConnection;
+  if (options.databaseUrl) {
+    db = createPgDb({
+      databaseUrl: options.databaseUrl,
+      queryTimeoutMs: options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      onConnectionLost: options.onConnectionLost ?? (() => undefined),
+    });
+    connection = { databaseUrl: options.databaseUrl };
+  } else {
+    const pgliteDb = await openPgliteDb(options.dataDir);
+    db = pgliteDb;
+    connection = { pglite: pgliteDb.pglite };
+  }
 
   try {
     const applied = await migrate(db, migrations);
@@ -122,5 +139,5 @@ async function openDb(options: OpenStoreOptions): Promise<OwnedDb> {
     }
     throw error;
   }
-  return db;
+  return { db, connection };
 }

@@ -15,7 +15,12 @@ const PGLITE_DATABASE = 'postgres';
  * An embedded Db for running without a Postgres server: persisted under `<dataDir>/pglite`, or in memory
  * for `memory://`. One process only: PGlite is a single in-process connection.
  */
-export async function openPgliteDb(dataDir: string): Promise<OwnedDb> {
+export interface PgliteDb extends OwnedDb {
+  /** The one embedded instance, for pg-boss's own PGlite adapter (it must share the store's connection). */
+  readonly pglite: PGlite;
+}
+
+export async function openPgliteDb(dataDir: string): Promise<PgliteDb> {
   const location = dataDir.startsWith(MEMORY_PREFIX) ? dataDir : join(dataDir, 'pglite');
   let pglite: PGlite;
   try {
@@ -35,6 +40,7 @@ export async function openPgliteDb(dataDir: string): Promise<OwnedDb> {
   let closing: Promise<void> | undefined;
   return {
     engine: 'pglite',
+    pglite,
     query,
     exec,
     async transaction(fn) {

@@ -21,6 +21,26 @@ export const SPAN = {
   ...PLUGIN_SPAN,
   /** One money operation around its store queries: `ledger reserve`, `ledger credit`, … */
   LEDGER_PREFIX: 'ledger ',
+  /** Generation: reserve + create the job + enqueue, in the update that pressed Generate. */
+  JOB_ENQUEUE: 'job enqueue',
+  /** The provider's submit call (CLIENT), under pg-boss's `process generation` span. */
+  PROVIDER_SUBMIT: 'provider submit',
+  /** Downloading the finished result from the provider (CLIENT). */
+  PROVIDER_RESULT: 'provider result',
+  /** The provider's callback (SERVER), continuing the job's trace. */
+  PROVIDER_CALLBACK: 'provider callback',
+  /** Sending the result to the user; its `botapi sendPhoto` is a child. */
+  JOB_DELIVER: 'job deliver',
+  /** Failing a job and refunding it, wherever that happens (worker, callback, sweep). */
+  JOB_FAIL: 'job fail',
+  /** The deadline sweep: a trace of its own per expired job, linked to the job's trace. */
+  JOB_SWEEP: 'job sweep',
+} as const;
+
+/** Span names pg-boss's own OpenTelemetry support produces for the generation queue (PRODUCER, CONSUMER). */
+export const QUEUE_SPAN = {
+  SEND: 'send generation',
+  PROCESS: 'process generation',
 } as const;
 
 /** Our own span attribute keys; standard ones come from @opentelemetry/semantic-conventions. */
@@ -45,6 +65,17 @@ export const ATTR = {
   PAYMENT_STARS: 'tracegram.payment.stars',
   /** What a ledger operation did: `credited`, `duplicate`, `reserved`, `insufficient`, `charged`, … */
   LEDGER_RESULT: 'tracegram.ledger.result',
+  JOB_ID: 'tracegram.job.id',
+  JOB_MODEL: 'tracegram.job.model',
+  JOB_STATE: 'tracegram.job.state',
+  JOB_PRICE: 'tracegram.job.price',
+  PROVIDER_TASK_ID: 'tracegram.provider.task_id',
+  /** What the provider said about a task in its callback: `success` or `fail`. */
+  PROVIDER_STATE: 'tracegram.provider.state',
+  /** true on a callback for a task already settled (a duplicate or one after the deadline). */
+  PROVIDER_DUPLICATE: 'tracegram.provider.duplicate',
+  /** The provider's error kind: `http_status`, `rejected`, `timeout`, `network`, `bad_response`, `task_failed`. */
+  PROVIDER_ERROR_KIND: 'tracegram.provider.error_kind',
 } as const;
 
 /**
@@ -86,6 +117,20 @@ export const METRIC = {
   },
   LEDGER_CREDITS: { name: 'tracegram.ledger.credits', unit: '', promName: 'tracegram_ledger_credits_total' },
   PAYMENT_STARS: { name: 'tracegram.payments.stars', unit: '', promName: 'tracegram_payments_stars_total' },
+  JOBS: { name: 'tracegram.jobs', unit: '', promName: 'tracegram_jobs_total' },
+  JOB_DURATION: { name: 'tracegram.job.duration', unit: 's', promName: 'tracegram_job_duration_seconds' },
+  JOB_QUEUE_DEPTH: { name: 'tracegram.job.queue.depth', unit: '', promName: 'tracegram_job_queue_depth' },
+  JOB_QUEUE_OLDEST_AGE: {
+    name: 'tracegram.job.queue.oldest_age',
+    unit: 's',
+    promName: 'tracegram_job_queue_oldest_age_seconds',
+  },
+  PROVIDER_DURATION: {
+    name: 'tracegram.provider.duration',
+    unit: 's',
+    promName: 'tracegram_provider_duration_seconds',
+  },
+  REFUNDS: { name: 'tracegram.refunds', unit: '', promName: 'tracegram_refunds_total' },
 } as const;
 
 /** Metric label keys: low cardinality only, never a user, chat or trace id. */
@@ -102,6 +147,8 @@ export const LABEL = {
   RESULT: 'result',
   KIND: 'kind',
   PACKAGE: 'package',
+  MODEL: 'model',
+  STATE: 'state',
 } as const;
 
 /** Which labels each metric carries; the stack's cross-checks read this instead of a hand-kept list. */
@@ -119,6 +166,12 @@ export const METRIC_LABELS: Record<keyof typeof METRIC, readonly string[]> = {
   LEDGER_OPERATIONS: [LABEL.OPERATION, LABEL.RESULT],
   LEDGER_CREDITS: [LABEL.KIND],
   PAYMENT_STARS: [LABEL.PACKAGE],
+  JOBS: [LABEL.MODEL, LABEL.OUTCOME, LABEL.REASON_CODE],
+  JOB_DURATION: [LABEL.MODEL, LABEL.OUTCOME],
+  JOB_QUEUE_DEPTH: [LABEL.STATE],
+  JOB_QUEUE_OLDEST_AGE: [],
+  PROVIDER_DURATION: [LABEL.OPERATION, LABEL.OUTCOME],
+  REFUNDS: [LABEL.REASON_CODE],
 };
 
 /** Log event names: one vocabulary that follows the user's journey. Every log line has an `event`. */
@@ -171,6 +224,23 @@ export const EVENT = {
   CONFIG_INVALID: 'CONFIG_INVALID',
   MIGRATION_APPLIED: 'MIGRATION_APPLIED',
   PSEUDONYM_KEY_CREATED: 'PSEUDONYM_KEY_CREATED',
+  JOB_ENQUEUED: 'JOB_ENQUEUED',
+  JOB_STARTED: 'JOB_STARTED',
+  /** A worker found its job already taken or settled (pg-boss redelivery after a crash): nothing done. */
+  JOB_SKIPPED: 'JOB_SKIPPED',
+  PROVIDER_SUBMITTED: 'PROVIDER_SUBMITTED',
+  PROVIDER_CALLBACK: 'PROVIDER_CALLBACK',
+  PROVIDER_CALLBACK_REJECTED: 'PROVIDER_CALLBACK_REJECTED',
+  /** A callback for a task already settled (a duplicate, or one after the deadline): nothing done. */
+  PROVIDER_CALLBACK_DUPLICATE: 'PROVIDER_CALLBACK_DUPLICATE',
+  RESULT_DELIVERED: 'RESULT_DELIVERED',
+  JOB_FAILED: 'JOB_FAILED',
+  JOB_UNDELIVERABLE: 'JOB_UNDELIVERABLE',
+  JOB_EXPIRED: 'JOB_EXPIRED',
+  REFUNDED: 'REFUNDED',
+  JOB_NOTIFY_FAILED: 'JOB_NOTIFY_FAILED',
+  QUEUE_ERROR: 'QUEUE_ERROR',
+  LOCAL_PROVIDER_FAULT: 'LOCAL_PROVIDER_FAULT',
 } as const;
 
 export type EventName = (typeof EVENT)[keyof typeof EVENT];

@@ -25,7 +25,11 @@ export const REASON_CODES = {
   PROMO_ALREADY_USED: { kind: 'rejected', reply: 'reply-promo-already-used' },
   // An admin command from someone not in ADMIN_IDS: answered exactly as an unknown command, so it reveals nothing.
   FORBIDDEN: { kind: 'rejected', reply: 'unknown-command' },
+  INSUFFICIENT_FUNDS: { kind: 'rejected', reply: 'reply-insufficient-funds' },
+  /** The user blocked the bot: a result cannot be delivered; nobody to tell. */
+  BOT_BLOCKED: { kind: 'rejected', reply: null },
   DOWNSTREAM_TIMEOUT: { kind: 'error', reply: 'reply-downstream-timeout' },
+  PROVIDER_ERROR: { kind: 'error', reply: 'reply-provider-error' },
   DB_ERROR: { kind: 'error', reply: 'reply-db-error' },
   INTERNAL_ERROR: { kind: 'error', reply: 'reply-internal-error' },
   PAYMENT_UNMATCHED: { kind: 'error', reply: 'reply-payment-unmatched' },

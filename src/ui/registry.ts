@@ -15,6 +15,8 @@ export const SCREEN = {
   HISTORY: 'HISTORY',
   /** The admin view /debug draws: detached from the chat's journey (see DETACHED_SCREENS). */
   DEBUG: 'DEBUG',
+  /** A generation job was queued: its result comes as a new message. */
+  QUEUED: 'QUEUED',
 } as const;
 export type ScreenId = (typeof SCREEN)[keyof typeof SCREEN];
 
@@ -29,6 +31,7 @@ export const SCREEN_CODE: Record<ScreenId, string> = {
   BALANCE: 'bl',
   HISTORY: 'hs',
   DEBUG: 'dg',
+  QUEUED: 'qu',
 };
 
 /**
@@ -51,6 +54,7 @@ export const BUTTON = {
   OPEN_PARAMS: { code: 'p', args: [], handler: 'catalogue' },
   OPTION: { code: 'o', args: ['param', 'value'], handler: 'params' },
   PARAMS_DONE: { code: 'd', args: [], handler: 'params' },
+  GENERATE: { code: 'g', args: [], handler: 'generate' },
   BALANCE: { code: 'b', args: [], handler: 'payments' },
   TOPUP: { code: 't', args: ['package'], handler: 'payments' },
   HISTORY: { code: 'h', args: [], handler: 'menu' },
@@ -87,6 +91,9 @@ export const TRANSITIONS: ReadonlyArray<{ from: ScreenId; button: ButtonId; to: 
   { from: 'PARAMS_FORM', button: 'PARAMS_DONE', to: 'CONFIRM' },
   { from: 'PARAMS_FORM', button: 'BACK', to: 'MODEL_PICK' },
   { from: 'PARAMS_FORM', button: 'CANCEL', to: 'MAIN_MENU' },
+  { from: 'CONFIRM', button: 'GENERATE', to: 'QUEUED' },
+  // The top-up offer next to Generate: the balance screen, where credits are bought.
+  { from: 'CONFIRM', button: 'BALANCE', to: 'BALANCE' },
   { from: 'CONFIRM', button: 'BACK', to: 'PARAMS_FORM' },
   { from: 'CONFIRM', button: 'CANCEL', to: 'MAIN_MENU' },
   { from: 'HELP', button: 'BACK', to: 'MAIN_MENU' },
@@ -95,6 +102,7 @@ export const TRANSITIONS: ReadonlyArray<{ from: ScreenId; button: ButtonId; to: 
   { from: 'HISTORY', button: 'BACK', to: 'MAIN_MENU' },
   { from: 'DEBUG', button: 'DEBUG_LIST', to: 'DEBUG' },
   { from: 'DEBUG', button: 'DEBUG_TRACE', to: 'DEBUG' },
+  { from: 'QUEUED', button: 'BACK', to: 'MAIN_MENU' },
 ];
 
 export function transitionTarget(from: ScreenId, button: ButtonId): ScreenId | undefined {

@@ -21,6 +21,7 @@ import { prometheusRules } from '../../grafana/as-code/alerts.js';
 import { DASHBOARD_UID } from '../../grafana/as-code/dashboard-uids.js';
 import { dashboardPath } from '../../grafana/as-code/outputs.js';
 import { EVENT, LOG_FIELD, METRIC } from '../../src/telemetry/conventions.js';
+import { oneGeneration } from '../generation/support.js';
 import { freshUserId, type Harness, startHarness } from '../support/harness.js';
 import {
   type DashboardJson,
@@ -101,7 +102,9 @@ describe('error-ratio alert against a real Prometheus scraping the real bot', ()
   }
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { LOCAL_PROVIDER_DELAY_MS: '10' } });
+    // One generation, so the job histograms have series too.
+    await oneGeneration(h, h.standIn.user({ id: freshUserId(), first_name: 'Gen', language_code: 'en' }));
     const target = new URL(h.metricsUrl).host;
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;

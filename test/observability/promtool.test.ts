@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
-import { MIN_UPDATES_FOR_RATIO } from '../../grafana/as-code/alerts.js';
+import {
+  MIN_JOBS_FOR_RATIO,
+  MIN_UPDATES_FOR_RATIO,
+  STUCK_QUEUE_AGE_S,
+} from '../../grafana/as-code/alerts.js';
 import { DASHBOARD_UID } from '../../grafana/as-code/dashboard-uids.js';
 import { dashboardPath, OUTPUT_PATH } from '../../grafana/as-code/outputs.js';
 import { BOTAPI_OK_CODE, LABEL, METRIC } from '../../src/telemetry/conventions.js';
@@ -60,6 +64,12 @@ const botapiOk = `${METRIC.BOTAPI_CALLS.promName}{${LABEL.METHOD}="sendMessage",
 const collectorUp = 'up{job="otel-collector", instance="otel-collector:8888"}';
 const ledgerCredit = (result: string) =>
   `${METRIC.LEDGER_OPERATIONS.promName}{${LABEL.OPERATION}="credit", ${LABEL.RESULT}="${result}"}`;
+const jobs = (outcome: string, reason: string) =>
+  `${METRIC.JOBS.promName}{${LABEL.MODEL}="sdxl", ${LABEL.OUTCOME}="${outcome}", ${LABEL.REASON_CODE}="${reason}"}`;
+const jobDelivered = jobs('success', 'SUCCESS');
+const jobFailed = jobs('error', 'PROVIDER_ERROR');
+const jobBlocked = jobs('rejected', 'BOT_BLOCKED');
+const oldestQueued = METRIC.JOB_QUEUE_OLDEST_AGE.promName;
 
 /** A running bot whose collector is up, as every case starts (else the bot/collector-down alerts fire). */
 function running(minutes: number) {
@@ -265,6 +275,37 @@ const cases: Case[] = [
     ],
     alert_rule_test: [...expectAt('10m', {}), ...expectAt('25m', { TracegramTelemetryDropping: '60' })],
   })),
+  {
+    name: 'a third of generation jobs failing fires the job-failure alert; users blocking the bot do not count',
+    input_series: [
+      ...running(40),
+      { series: success, values: '0+10x40' },
+      { series: jobDelivered, values: '0+2x40' },
+      { series: jobFailed, values: '0x10 0+2x30' },
+      { series: jobBlocked, values: '0+2x40' },
+      { series: oldestQueued, values: '0x40' },
+    ],
+    alert_rule_test: [...expectAt('10m', {}), ...expectAt('30m', { TracegramJobFailureRatioHigh: '33.33%' })],
+  },
+  {
+    name: `failing jobs below the volume floor (under ${MIN_JOBS_FOR_RATIO} in 15m) fire nothing`,
+    input_series: [
+      ...running(40),
+      { series: success, values: '0+10x40' },
+      { series: jobDelivered, values: '0x40' },
+      { series: jobFailed, values: '0x10 1x10 2x20' },
+    ],
+    alert_rule_test: [...expectAt('30m', {})],
+  },
+  {
+    name: `a queued job waiting over ${STUCK_QUEUE_AGE_S} s for 2 minutes is a stuck queue; a short wait is not`,
+    input_series: [
+      ...running(40),
+      { series: success, values: '0+10x40' },
+      { series: oldestQueued, values: '0x5 30 90 0x5 0+60x20' },
+    ],
+    alert_rule_test: [...expectAt('10m', {}), ...expectAt('20m', { TracegramJobQueueStuck: '360' })],
+  },
 ];
 
 /** The committed dashboards' PromQL for one panel, as Grafana would send it (template variables filled in). */

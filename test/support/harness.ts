@@ -85,6 +85,8 @@ export interface HarnessOptions {
   webhookTimeoutMs?: number;
   /** Share another harness's Bot API stand-in (a second instance of the same bot); not stopped by stop(). */
   standIn?: BotApiStandIn;
+  /** pg-boss schema: give each app on a shared PostgreSQL its own, or they take each other's jobs. */
+  queueSchema?: string;
 }
 
 /**
@@ -132,6 +134,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
     ...(options.botApiDeadlineMs ? { botApiDeadlineMs: options.botApiDeadlineMs } : {}),
     ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}),
+    ...(options.queueSchema ? { queueSchema: options.queueSchema } : {}),
   });
   await app.start();
 

@@ -7,6 +7,7 @@ export const SAMPLE_ARGS: Record<ButtonId, string[]> = {
   OPEN_PARAMS: [],
   OPTION: ['duration', '10'],
   PARAMS_DONE: [],
+  GENERATE: [],
   BALANCE: [],
   TOPUP: ['s150'],
   HISTORY: [],

@@ -21,6 +21,7 @@ export const DESCRIPTION = {
     'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message',
   queryTooOld: 'Bad Request: query is too old and response timeout expired or query ID is invalid',
   noPhoto: 'Bad Request: there is no photo in the request',
+  noDocument: 'Bad Request: there is no document in the request',
   wrongFileId: 'Bad Request: wrong file identifier/HTTP URL specified',
   buttonDataInvalid: 'Bad Request: BUTTON_DATA_INVALID',
   textButtonsUnallowed:

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { InlineKeyboardMarkup, Message, MessageEntity, PhotoSize } from 'grammy/types';
+import type { Document, InlineKeyboardMarkup, Message, MessageEntity, PhotoSize } from 'grammy/types';
 import { BotApiError, badRequest, DESCRIPTION } from './errors.js';
 import { inlineKeyboardOf, sameKeyboard } from './markup.js';
 import type { MethodTable } from './methods.js';
@@ -10,7 +10,22 @@ import { type ChatMessage, unixNow, type World } from './world.js';
 /** "A message can only be deleted if it was sent less than 48 hours ago": https://core.telegram.org/bots/api#deletemessage */
 const DELETE_WINDOW_SECONDS = 48 * 60 * 60;
 
-/** sendMessage, sendPhoto and the edits and deletes of what the bot sent. */
+/** The actions https://core.telegram.org/bots/api#sendchataction accepts. */
+const CHAT_ACTIONS = new Set([
+  'typing',
+  'upload_photo',
+  'record_video',
+  'upload_video',
+  'record_voice',
+  'upload_voice',
+  'upload_document',
+  'choose_sticker',
+  'find_location',
+  'record_video_note',
+  'upload_video_note',
+]);
+
+/** sendMessage, sendPhoto, sendDocument, sendChatAction and the edits and deletes of what the bot sent. */
 export function messageMethods(world: World): MethodTable {
   /** Locates the message an edit targets; inline messages do not exist here (no inline mode). */
   const messageToEdit = (p: Params): ChatMessage => {
@@ -54,6 +69,28 @@ export function messageMethods(world: World): MethodTable {
         reply_to_message: replyTarget(world, chatId, p),
         reply_markup: keyboard,
       });
+    },
+
+    sendDocument: (p) => {
+      const chatId = p.chatId();
+      const document = documentOf(world, p);
+      const caption = mediaCaption(p.string('caption'), p.string('parse_mode'), p.object('caption_entities'));
+      const keyboard = inlineKeyboardOf(p.values.reply_markup);
+      world.writableChat(chatId);
+      return world.addMessage(chatId, {
+        document,
+        ...caption,
+        reply_to_message: replyTarget(world, chatId, p),
+        reply_markup: keyboard,
+      });
+    },
+
+    sendChatAction: (p) => {
+      const chatId = p.chatId();
+      const action = p.requiredString('action');
+      if (!CHAT_ACTIONS.has(action)) throw badRequest('wrong parameter action in request');
+      world.writableChat(chatId);
+      return true;
     },
 
     editMessageText: (p) => {
@@ -135,4 +172,22 @@ function photoOf(world: World, p: Params): PhotoSize[] {
   const known = world.photoByFileId(photo);
   if (!known) throw new BotApiError(400, DESCRIPTION.wrongFileId);
   return known;
+}
+
+/** A document as Telegram describes an uploaded file; a URL or file_id is accepted without being fetched. */
+function documentOf(world: World, p: Params): Document {
+  const upload = p.upload('document');
+  if (upload) {
+    return {
+      ...world.newFile(),
+      file_name: upload.upload.filename,
+      mime_type: upload.upload.mimeType,
+      file_size: upload.upload.size,
+    };
+  }
+  const document = p.string('document');
+  if (document === undefined || document === '' || document.startsWith('attach://')) {
+    throw new BotApiError(400, DESCRIPTION.noDocument);
+  }
+  return world.newFile();
 }

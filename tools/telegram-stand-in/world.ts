@@ -300,6 +300,12 @@ export class World {
     return structuredClone(sizes);
   }
 
+  /** The ids of a newly "uploaded" file (documents). */
+  newFile(): { file_id: string; file_unique_id: string } {
+    const n = this.nextFileId++;
+    return { file_id: `BQACAgIAAxk-stand-in-${n}`, file_unique_id: `AgAD${n}d` };
+  }
+
   /** File ids are per bot on Telegram: only ids this stand-in issued resolve. */
   photoByFileId(fileId: string): PhotoSize[] | undefined {
     const sizes = this.photos.get(fileId);
