@@ -23,7 +23,11 @@ describe('/debug', () => {
     stranger = h.standIn.user({ id: freshUserId(), first_name: 'Eve', language_code: 'en' });
     victim = h.standIn.user({ id: freshUserId(), first_name: 'Vic', language_code: 'en' });
     await h.act(() => victim.sendCommand('/start'));
-    h.standIn.failNext('editMessageText', { error_code: 500, description: 'Internal Server Error' });
+    // A refusal that is not retried (a 5xx would be, and then succeed).
+    h.standIn.failNext('editMessageText', {
+      error_code: 400,
+      description: 'Bad Request: message to edit not found',
+    });
     failedCid = (await h.act(() => victim.press(h.standIn.lastMessage(victim.id) as Message, '🖼 Images')))
       .traceId;
   });
@@ -73,7 +77,9 @@ describe('/debug', () => {
     expect(text).toContain(`Support code ${failedCid.slice(0, 8)} · cid ${failedCid}`);
     expect(text).toMatch(/outcome error · INTERNAL_ERROR/);
     expect(text).toMatch(/failing stage stage render › botapi editMessageText/);
-    expect(text).toMatch(/downstream Telegram Bot API editMessageText → 500: Internal Server Error/);
+    expect(text).toMatch(
+      /downstream Telegram Bot API editMessageText → 400: Bad Request: message to edit not found/,
+    );
     expect(text).toMatch(/user was told "Something went wrong on our side/);
     expect(text).toMatch(/botapi editMessageText/);
     const [page] = links(answer);
