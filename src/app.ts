@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type RunnerHandle, run } from '@grammyjs/runner';
 import { context, logs } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { FastifyInstance } from 'fastify';
-import { type Bot, BotError } from 'grammy';
+import type { Bot } from 'grammy';
 import type { DestinationStream } from 'pino';
 import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
 import type { BotContext, SessionData } from './bot/context.js';
@@ -60,6 +62,11 @@ export interface App {
   /** Stops what was started, in reverse, within SHUTDOWN_TIMEOUT_MS; never throws. */
   stop(reason?: string): Promise<void>;
 }
+
+/** getUpdates' long-poll timeout, Telegram's usual; the Bot API deadline adds its margin on top. */
+const LONG_POLL_SECONDS = 30;
+/** How often shutdown looks whether the updates in flight have finished. */
+const DRAIN_POLL_MS = 10;
 
 /** What the telemetry SDK keeps of the deadline for exiting cleanly once it is shut down. */
 const EXIT_MARGIN_MS = 250;
@@ -139,13 +146,18 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     debug: { adminIds: config.adminIds, pseudonymize, recent: recentUpdates },
     ...(options.now ? { now: options.now } : {}),
   });
-  // grammY reports here only what escaped the error boundary (its handler itself failed): rare, never silent.
-  const reportEscaped = (error: unknown, updateId: number | undefined) =>
+  // The telemetry plugin records every error that escapes the bot's error boundary in the update's own trace;
+  // only a fault in the plugin itself could reach grammY's handler.
+  bot.catch((error) =>
     logger.error(
-      { event: EVENT.DISPATCH_FAIL, update_id: updateId, detail: describeError(error) },
-      'update escaped the error boundary',
-    );
-  bot.catch((error) => reportEscaped(error.error, error.ctx.update.update_id));
+      {
+        event: EVENT.TELEMETRY_ERROR,
+        update_id: error.ctx.update.update_id,
+        detail: describeError(error.error),
+      },
+      'update failed outside its telemetry',
+    ),
+  );
 
   const traces = new LocalTraceSource(telemetry.recorder, logRecorder);
   // Unset: a key for this process alone, which is enough: the page shows only this process's traces.
@@ -173,21 +185,15 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       ? {
           webhook: {
             secret: config.webhookSecret ?? '',
-            handleUpdate: async (update) => {
-              try {
-                await bot.handleUpdate(update);
-              } catch (error) {
-                // A BotError was handled and traced (its outcome is recorded); anything else never reached
-                // the middleware, and rethrowing answers 500 so Telegram delivers the update again.
-                if (!(error instanceof BotError)) throw error;
-                reportEscaped(error.error, update.update_id);
-              }
-            },
+            // Throws only when the update never reached the middleware: the route answers 500 and Telegram
+            // delivers it again.
+            handleUpdate: (update) => bot.handleUpdate(update),
           },
         }
       : {}),
   });
 
+  let runner: RunnerHandle | undefined;
   // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
   let httpUrl: string | undefined;
@@ -244,7 +250,13 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
           { command: 'paysupport', description: 'Help with a payment' },
         ]);
         if (webhookMode) return;
-        polling = bot.start({ drop_pending_updates: false }).then(
+        // Polling and a webhook exclude each other: a webhook left by an earlier deployment would make
+        // every getUpdates a 409.
+        await bot.api.deleteWebhook();
+        // Updates of different chats run concurrently (one user's hung call delays no one else); one chat's
+        // stay in order through `sequentialize` in bot.ts. Fetch errors are logged by the API tracing.
+        runner = run(bot, { runner: { silent: true, fetch: { timeout: LONG_POLL_SECONDS } } });
+        polling = (runner.task() ?? Promise.resolve()).then(
           () => true,
           (error: unknown) => {
             logger.fatal(
@@ -260,7 +272,9 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         [
           'stop polling',
           async () => {
-            if (bot.isRunning()) await bot.stop();
+            if (runner?.isRunning()) await runner.stop();
+            // The runner's stop ends fetching; the updates it already handed out finish here.
+            while ((runner?.size() ?? 0) > 0) await sleep(DRAIN_POLL_MS);
           },
         ],
         [

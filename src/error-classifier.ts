@@ -69,6 +69,17 @@ function telegramRule(error: unknown): ErrorClass | undefined {
   return undefined;
 }
 
+/**
+ * Telegram refusals that only say there was nothing to do: an edit that changes nothing ("message is not
+ * modified") and the answer to a press Telegram no longer waits for ("query is too old"). The user already
+ * sees the right thing, so they are not failures: no ERROR status, no error rate, no apology.
+ */
+const BENIGN_REFUSALS = [/message is not modified/i, /query is too old/i];
+
+export function isBenignRefusal(description: string | undefined): boolean {
+  return description !== undefined && BENIGN_REFUSALS.some((pattern) => pattern.test(description));
+}
+
 /** `error.type` of an unknown error: an upper-case `code` (`ECONNREFUSED`) when it has one, else its name. */
 export function errorTypeOf(error: unknown): string {
   if (error instanceof Error) {

@@ -119,7 +119,7 @@ describe('shutdown', () => {
     await expect(h.app.store.ping()).rejects.toThrow();
     const lines = h.logLines();
     expect(lines).toContainEqual(
-      expect.objectContaining({ event: EVENT.SHUTDOWN_STEP_FAILED, step: 'stop polling' }),
+      expect.objectContaining({ event: EVENT.SHUTDOWN_STEP_FAILED, step: 'confirm handled updates' }),
     );
     expect(lines.at(-1)?.event).toBe(EVENT.APP_STOPPED);
   });

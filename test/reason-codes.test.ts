@@ -373,6 +373,27 @@ describe('no silent failures', () => {
     }
   });
 
+  test('an error that escapes the error boundary is the update failure, logged once inside its trace', async () => {
+    const explosive = new Composer<BotContext>();
+    explosive.command('explode', (ctx) => {
+      // The boundary's own apology fails too (its translation throws), so the error escapes the boundary.
+      ctx.t = () => {
+        throw new Error('translations unavailable');
+      };
+      throw new Error('boom');
+    });
+    const b = await botWith(explosive);
+    try {
+      const { summary, view } = await b.command('/explode');
+      expect(summary).toMatchObject({ reasonCode: 'INTERNAL_ERROR', outcome: 'error' });
+      expect(view.root.status.code).toBe(SpanStatusCode.ERROR);
+      const failures = b.lines.filter((l) => l.event === EVENT.DISPATCH_FAIL);
+      expect(failures).toEqual([expect.objectContaining({ trace_id: summary.traceId })]);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('a handler that decides twice is reported as DUPLICATE_OUTCOME; its first decision stands', async () => {
     const indecisive = new Composer<BotContext>();
     indecisive.command('indecisive', async (ctx) => {

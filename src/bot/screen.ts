@@ -1,4 +1,5 @@
 import { GrammyError } from 'grammy';
+import { isBenignRefusal } from '../error-classifier.js';
 import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
 import type { ScreenId } from '../ui/registry.js';
 import type { BotContext } from './context.js';
@@ -34,7 +35,7 @@ export async function showScreen(ctx: BotContext, screen: ScreenId, how: 'edit' 
  * STATE_MISMATCH), so this is a safety net for a re-render that changes nothing: the user already sees it.
  */
 function ignoreUnmodified(error: unknown): void {
-  if (error instanceof GrammyError && error.description.includes('message is not modified')) return;
+  if (error instanceof GrammyError && isBenignRefusal(error.description)) return;
   throw error;
 }
 

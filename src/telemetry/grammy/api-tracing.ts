@@ -1,9 +1,11 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { HttpError, type Transformer } from 'grammy';
+import { isBenignRefusal } from '../../error-classifier.js';
 import type { Logger } from '../logger.js';
 import type { BotMetrics } from '../metrics.js';
 import { recordFailure, tracer } from '../tracer.js';
+import { isDeadlineAbort } from './api-deadline.js';
 import {
   PLUGIN_ATTR as ATTR,
   BOTAPI_NETWORK_ERROR_CODE,
@@ -37,6 +39,7 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?
         });
     const startedAt = performance.now();
     let errorCode = BOTAPI_OK_CODE;
+    let stoppedByUs = false;
     try {
       const response = await prev(method, payload, signal);
       span?.setAttribute(ATTR.BOTAPI_OK, response.ok);
@@ -49,8 +52,10 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?
           [ATTR_ERROR_TYPE]: errorCode,
           ...(retryAfter === undefined ? {} : { [ATTR.BOTAPI_RETRY_AFTER]: retryAfter }),
         });
-        span?.setStatus({ code: SpanStatusCode.ERROR, message: response.description });
-        deps.logger.warn(
+        // An answer that only says there was nothing to do is not a failure (error-classifier.ts).
+        const benign = isBenignRefusal(response.description);
+        if (!benign) span?.setStatus({ code: SpanStatusCode.ERROR, message: response.description });
+        deps.logger[benign ? 'info' : 'warn'](
           {
             event: EVENT.BOTAPI_ERROR,
             method,
@@ -63,8 +68,11 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?
       }
       return response;
     } catch (error) {
-      // Stopping the bot aborts the pending long poll: that is not a failure.
-      if (signal?.aborted && !span) throw error;
+      // Stopping the bot aborts the pending long poll: that is neither a failure nor a call to count.
+      if (signal?.aborted && !span && !isDeadlineAbort(signal)) {
+        stoppedByUs = true;
+        throw error;
+      }
       errorCode = BOTAPI_NETWORK_ERROR_CODE;
       if (span) {
         span.setAttributes({ [ATTR.BOTAPI_OK]: false, [ATTR.BOTAPI_ERROR_CODE]: BOTAPI_NETWORK_ERROR_CODE });
@@ -86,7 +94,7 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?
     } finally {
       span?.end();
       const seconds = span ? (performance.now() - startedAt) / 1000 : undefined;
-      deps.metrics.botApiCall({ method, errorCode, seconds });
+      if (!stoppedByUs) deps.metrics.botApiCall({ method, errorCode, seconds });
     }
   };
 }

@@ -1,6 +1,7 @@
+import { autoRetry } from '@grammyjs/auto-retry';
 import type { Context, MiddlewareFn, MiddlewareObj, Transformer } from 'grammy';
 import { safely } from '../safely.js';
-import { apiDeadline } from './api-deadline.js';
+import { apiDeadline, DEFAULT_BOTAPI_DEADLINE_MS } from './api-deadline.js';
 import { apiTracing } from './api-tracing.js';
 import { PLUGIN_EVENT as EVENT } from './conventions.js';
 import type { TelemetryFlavor, TracegramTelemetryOptions } from './types.js';
@@ -10,7 +11,7 @@ export type { TelemetryFlavor, TelemetryHooks, TracegramTelemetryOptions, Update
 export { NO_HANDLER, UpdateTelemetry } from './update-telemetry.js';
 
 export interface TracegramTelemetry<C extends Context & TelemetryFlavor> extends MiddlewareObj<C> {
-  /** Install once on `bot.api.config`: the call deadline first (tracing sees its abort as a failed call), then tracing. */
+  /** Install once on `bot.api.config`, in this order: tracing, bounded retries (429, 5xx), the call deadline. */
   readonly transformers: readonly Transformer[];
 }
 
@@ -25,13 +26,26 @@ export interface TracegramTelemetry<C extends Context & TelemetryFlavor> extends
  * ```
  *
  * The middleware opens each update's root span before anything else runs, makes it active for everything
- * after it, and ends it after everything, errors included; the transformers make each Bot API call a
- * CLIENT span with a deadline. Nothing here throws into the bot: faults go to the OTel diag logger.
+ * after it, and ends it after everything, errors included; the transformers make each Bot API call attempt
+ * a CLIENT span, retry what Telegram asks to retry (429 retry_after, 5xx), and bound the whole call. Nothing here throws into the bot: faults go to the OTel diag logger.
  */
 export function tracegramTelemetry<C extends Context & TelemetryFlavor>(
   options: TracegramTelemetryOptions,
 ): TracegramTelemetry<C> {
-  const transformers = [apiDeadline(options.apiDeadlineMs), apiTracing(options)];
+  const deadlineMs = options.apiDeadlineMs ?? DEFAULT_BOTAPI_DEADLINE_MS;
+  // grammY runs the last-installed transformer outermost: each attempt is its own CLIENT span, and the
+  // deadline bounds all attempts of a call together.
+  const transformers = [
+    apiTracing(options),
+    autoRetry({
+      maxRetryAttempts: 3,
+      // A longer wait than this would outlast the deadline anyway: fail now, with the 429 as the outcome.
+      maxDelaySeconds: Math.floor(deadlineMs / 2000),
+      // A network failure may have reached Telegram: resending a sendMessage could post it twice.
+      rethrowHttpErrors: true,
+    }),
+    apiDeadline(deadlineMs),
+  ];
   const middleware: MiddlewareFn<C> = async (ctx, next) => {
     const telemetry = new UpdateTelemetry(ctx.update, options);
     ctx.telemetry = telemetry;
@@ -52,8 +66,10 @@ export function tracegramTelemetry<C extends Context & TelemetryFlavor>(
         await next();
       });
     } catch (error) {
+      // The last boundary: an error the bot's own handling let through (its error handler failed) is the
+      // update's failure, recorded in its trace with one closing line. Rethrown, grammY would report it
+      // after the root span ended, without trace context, as a second failure.
       telemetry.fail(error);
-      throw error;
     } finally {
       telemetry.end();
     }

@@ -1,0 +1,109 @@
+import { SpanStatusCode } from '@opentelemetry/api';
+import type { Message } from 'grammy/types';
+import { describe, expect, test } from 'vitest';
+import { ATTR, SPAN } from '../src/telemetry/conventions.js';
+import { freshUserId, startHarness } from './support/harness.js';
+import { TraceView } from './support/telemetry-assertions.js';
+
+/** The update pipeline against a Bot API that misbehaves the way Telegram does (issue 6). */
+
+describe('polling runs chats concurrently', () => {
+  test("one user's hung call does not hold another user's reply", async () => {
+    const h = await startHarness({ botApiDeadlineMs: 5_000 });
+    try {
+      const ann = h.standIn.user({ id: freshUserId(), first_name: 'Ann', language_code: 'en' });
+      const ben = h.standIn.user({ id: freshUserId(), first_name: 'Ben', language_code: 'en' });
+      h.standIn.failNext('sendMessage', { kind: 'hang' });
+      await ann.sendCommand('/start');
+      await h.standIn.waitFor({ method: 'sendMessage' });
+      const sentAt = Date.now();
+      await ben.sendCommand('/start');
+      await h.standIn.waitFor({ method: 'sendMessage', where: (call) => call.params.chat_id === ben.id });
+      const tookMs = Date.now() - sentAt;
+
+      // Ann's call is held until its 5 s deadline; Ben's reply does not wait for it.
+      expect(tookMs).toBeLessThan(2_000);
+      expect(h.standIn.lastMessage(ann.id)).toBeUndefined();
+      expect(h.standIn.lastMessage(ben.id)?.text).toContain('Pick a category');
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe("Telegram's errors", () => {
+  test('a 429 with retry_after is retried: two CLIENT spans, the reply arrives, no apology', async () => {
+    const h = await startHarness();
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Rae', language_code: 'en' });
+      h.standIn.failNext('sendMessage', {
+        error_code: 429,
+        description: 'Too Many Requests: retry after 1',
+        retry_after: 1,
+      });
+      const summary = await h.act(() => user.sendCommand('/start'));
+
+      expect(summary).toMatchObject({ reasonCode: 'SUCCESS', outcome: 'success' });
+      const sends = TraceView.of(summary.traceId, h.finishedSpans()).named(
+        `${SPAN.BOTAPI_PREFIX}sendMessage`,
+      );
+      expect(sends.map((s) => s.attributes[ATTR.BOTAPI_ERROR_CODE] ?? 'ok')).toEqual(['429', 'ok']);
+      const texts = h.standIn.calls
+        .filter((c) => c.method === 'sendMessage' && c.ok)
+        .map((c) => String(c.params.text));
+      expect(texts).toEqual([expect.stringContaining('Pick a category')]);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test.each([
+    {
+      method: 'editMessageText',
+      description:
+        'Bad Request: message is not modified: specified new message content and reply markup are exactly the same',
+    },
+    {
+      method: 'answerCallbackQuery',
+      description: 'Bad Request: query is too old and response timeout expired or query ID is invalid',
+    },
+  ])('"$description" is an answer, not an error: the span is not ERROR', async ({ method, description }) => {
+    const h = await startHarness();
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Ivy', language_code: 'en' });
+      await h.act(() => user.sendCommand('/start'));
+      h.standIn.failNext(method, { error_code: 400, description });
+      const summary = await h.act(() => user.press(h.standIn.lastMessage(user.id) as Message, '❓ Help'));
+
+      expect(summary).toMatchObject({ reasonCode: 'SUCCESS', outcome: 'success' });
+      const [refused] = TraceView.of(summary.traceId, h.finishedSpans()).named(
+        `${SPAN.BOTAPI_PREFIX}${method}`,
+      );
+      expect(refused?.attributes[ATTR.BOTAPI_ERROR_CODE]).toBe('400');
+      expect(refused?.status.code).not.toBe(SpanStatusCode.ERROR);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('telemetry of the pipeline itself', () => {
+  test('stopping the runner aborts its long poll without counting it as a successful call', async () => {
+    const h = await startHarness();
+    const polls = async () => {
+      const text = await h.otel.telemetry.exposition.render();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            /^tracegram_botapi_calls_total\{[^}]*method="getUpdates"/.test(l) && l.includes('error_code="0"'),
+        );
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    // The first long poll is under way (the stand-in answers it only when an update arrives).
+    await h.standIn.waitFor({ method: 'getUpdates' }).catch(() => undefined);
+    const before = await polls();
+    await h.stop();
+    expect(await polls()).toBe(before);
+  });
+});
