@@ -172,7 +172,11 @@ describe('every reason code this milestone can produce', () => {
       reply: /went wrong on our side.*code: [0-9a-f]{32}/,
       via: 'answer',
       run: (user) => {
-        h.standIn.failNext('editMessageText', { error_code: 500, description: 'Internal Server Error' });
+        // Not a 5xx: those are retried now, and the retry succeeds.
+        h.standIn.failNext('editMessageText', {
+          error_code: 400,
+          description: 'Bad Request: message to edit not found',
+        });
         return user.press(live(h, user), '16:9');
       },
     },
@@ -279,8 +283,8 @@ describe('failures outside the handlers', () => {
       const user = h.standIn.user({ id: freshUserId(), first_name: 'Rae', language_code: 'en' });
       h.standIn.failNext('sendMessage', {
         error_code: 429,
-        description: 'Too Many Requests: retry after 3',
-        retry_after: 3,
+        description: 'Too Many Requests: retry after 1',
+        retry_after: 1,
       });
       const summary = await h.act(() => user.sendCommand('/help'));
       const view = TraceView.of(summary.traceId, h.finishedSpans());
@@ -288,7 +292,7 @@ describe('failures outside the handlers', () => {
       expect(limited?.attributes).toMatchObject({
         [ATTR.BOTAPI_OK]: false,
         [ATTR.BOTAPI_ERROR_CODE]: '429',
-        [ATTR.BOTAPI_RETRY_AFTER]: 3,
+        [ATTR.BOTAPI_RETRY_AFTER]: 1,
       });
       const metrics = await (await fetch(`${h.metricsUrl}/metrics`)).text();
       expect(metrics).toMatch(
