@@ -144,6 +144,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       adminIds: new Set(config.adminIds),
     },
     debug: { adminIds: config.adminIds, pseudonymize, recent: recentUpdates },
+    buttonMaxAgeHours: config.buttonMaxAgeHours,
     ...(options.now ? { now: options.now } : {}),
   });
   // The telemetry plugin records every error that escapes the bot's error boundary in the update's own trace;

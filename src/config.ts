@@ -30,6 +30,7 @@ const ENV_KEYS = [
   'OTEL_TRACES_EXPORTER',
   'OTEL_METRICS_EXPORTER',
   'OTEL_LOGS_EXPORTER',
+  'BUTTON_MAX_AGE_HOURS',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
@@ -130,6 +131,11 @@ const schema = z
     OTEL_TRACES_EXPORTER: exporterList('traces'),
     OTEL_METRICS_EXPORTER: exporterList('metrics'),
     OTEL_LOGS_EXPORTER: exporterList('logs'),
+    BUTTON_MAX_AGE_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(48),
     OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
     OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: url.optional(),
@@ -175,6 +181,8 @@ export interface Config {
   logLevel: string;
   /** The whole shutdown (stop taking updates, finish, close, flush telemetry) ends by this; then the process exits. */
   shutdownTimeoutMs: number;
+  /** Product policy: a press on a message older than this is EXPIRED_MESSAGE (its prices may be stale). */
+  buttonMaxAgeHours: number;
   telemetry: TelemetryConfig;
 }
 
@@ -225,6 +233,7 @@ export function parseConfig(raw: RawEnv): Config {
     pseudonymKey: env.PSEUDONYM_KEY,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    buttonMaxAgeHours: env.BUTTON_MAX_AGE_HOURS,
     telemetry: {
       sdkDisabled: env.OTEL_SDK_DISABLED,
       traces: signalExport(env.OTEL_TRACES_EXPORTER, env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env, 'TRACES'),

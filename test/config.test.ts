@@ -26,6 +26,7 @@ describe('configuration', () => {
         metrics: { exporters: [], protocol: 'http/protobuf' },
         logs: { exporters: [], protocol: 'http/protobuf' },
       },
+      buttonMaxAgeHours: 48,
     });
   });
 
@@ -46,6 +47,7 @@ describe('configuration', () => {
       GRAFANA_URL: 'http://grafana:3000/',
       LOG_LEVEL: 'debug',
       SHUTDOWN_TIMEOUT_MS: '8000',
+      BUTTON_MAX_AGE_HOURS: '6',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       UNRELATED: 'ignored',
@@ -60,6 +62,7 @@ describe('configuration', () => {
       referralBonus: 25,
       grafanaUrl: 'http://grafana:3000',
       shutdownTimeoutMs: 8000,
+      buttonMaxAgeHours: 6,
       telemetry: {
         sdkDisabled: false,
         traces: { exporters: ['otlp'], protocol: 'http/json' },

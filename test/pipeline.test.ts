@@ -87,6 +87,22 @@ describe("Telegram's errors", () => {
   });
 });
 
+describe('old buttons', () => {
+  test('the age past which a press is EXPIRED_MESSAGE is a setting (BUTTON_MAX_AGE_HOURS)', async () => {
+    const h = await startHarness({ env: { BUTTON_MAX_AGE_HOURS: '1' } });
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Oda', language_code: 'en' });
+      await h.act(() => user.sendCommand('/start'));
+      const menu = h.standIn.lastMessage(user.id) as Message;
+      h.standIn.setMessageDate(user.id, menu.message_id, Math.floor(Date.now() / 1000) - 2 * 3600);
+      const summary = await h.act(() => user.press(h.standIn.lastMessage(user.id) as Message, '❓ Help'));
+      expect(summary).toMatchObject({ reasonCode: 'EXPIRED_MESSAGE', detail: 'message older than 1 h' });
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
 describe('telemetry of the pipeline itself', () => {
   test('stopping the runner aborts its long poll without counting it as a successful call', async () => {
     const h = await startHarness();

@@ -19,6 +19,9 @@ function sessionKey(ctx: Context): string | undefined {
   return ctx.chat?.id.toString();
 }
 
+/** The BUTTON_MAX_AGE_HOURS default, for bots built without a config (tests). */
+export const DEFAULT_BUTTON_MAX_AGE_HOURS = 48;
+
 export const LOCALES_DIR = new URL('../../locales', import.meta.url).pathname;
 
 export interface BotDeps {
@@ -31,6 +34,8 @@ export interface BotDeps {
   debug?: DebugDeps;
   /** Injected clock for message-age checks. */
   now?: () => number;
+  /** A press on a message older than this is EXPIRED_MESSAGE; default DEFAULT_BUTTON_MAX_AGE_HOURS. */
+  buttonMaxAgeHours?: number;
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
@@ -79,7 +84,10 @@ export function createBot(
     i18n,
     privateChatsOnly,
     session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
-    callbackGuard(deps.now),
+    callbackGuard({
+      maxAgeHours: deps.buttonMaxAgeHours ?? DEFAULT_BUTTON_MAX_AGE_HOURS,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
     ...(deps.debug ? [debugFeature(deps.debug)] : []),
     ...features,
     fallback,

@@ -5,15 +5,26 @@ import type { BotContext } from './context.js';
 import { reject } from './outcome.js';
 import { answerQuietly, settle } from './screen.js';
 
-/** Telegram stops letting bots edit messages after 48 hours; a button older than that cannot work. */
-export const MESSAGE_MAX_AGE_SECONDS = 48 * 60 * 60;
+export interface CallbackGuardOptions {
+  now?: () => number;
+  /**
+   * Product policy, not a Telegram limit (bots may edit their own messages at any age; the 48-hour limit
+   * is deleteMessage's): a menu that old may show prices or options that are no longer offered.
+   */
+  maxAgeHours: number;
+}
 
 /**
  * The first stage of every button press: decode the data against the registry, then check that the
  * message is recent and is the chat's live one on the screen the button belongs to. Only then do
  * features see the press (as `ctx.action`). Every callback query is answered, whatever happens next.
  */
-export function callbackGuard(now: () => number = () => Date.now()): MiddlewareFn<BotContext> {
+export function callbackGuard({
+  now = Date.now,
+  maxAgeHours,
+}: CallbackGuardOptions): MiddlewareFn<BotContext> {
+  const maxAgeSeconds = maxAgeHours * 3600;
+  const expired = `message older than ${maxAgeHours} h`;
   return async (ctx, next) => {
     const query = ctx.callbackQuery;
     if (!query) return next();
@@ -30,8 +41,8 @@ export function callbackGuard(now: () => number = () => Date.now()): MiddlewareF
 
     if (!decoded.ok) return settle(ctx, reject('UNKNOWN_ACTION', decoded.detail));
     // An inaccessible message (date 0) is one Telegram no longer shows us: too old by definition.
-    if (ageSeconds === undefined || ageSeconds > MESSAGE_MAX_AGE_SECONDS) {
-      return settle(ctx, reject('EXPIRED_MESSAGE', 'message older than 48 h'));
+    if (ageSeconds === undefined || ageSeconds > maxAgeSeconds) {
+      return settle(ctx, reject('EXPIRED_MESSAGE', expired));
     }
     if (message?.message_id !== ctx.session.liveMessageId) {
       return settle(ctx, reject('STATE_MISMATCH', 'button on a message that is not the live one'));
