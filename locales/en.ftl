@@ -104,3 +104,7 @@ reply-promo-expired = This promo code has expired.
 reply-promo-exhausted = This promo code has been used up.
 reply-promo-already-used = You have already used this promo code.
 reply-payment-unmatched = We received your payment but could not match it to a top-up. Send /paysupport with this code: { $cid }
+command-start = Main menu
+command-help = Help
+command-promo = Redeem a promo code
+command-paysupport = Help with a payment

@@ -107,3 +107,7 @@ reply-promo-expired = Срок действия промокода истёк.
 reply-promo-exhausted = Промокод больше не действует: использования закончились.
 reply-promo-already-used = Вы уже использовали этот промокод.
 reply-payment-unmatched = Мы получили оплату, но не смогли сопоставить её с пополнением. Отправьте /paysupport с этим кодом: { $cid }
+command-start = Главное меню
+command-help = Справка
+command-promo = Активировать промокод
+command-paysupport = Помощь с оплатой

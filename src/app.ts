@@ -7,7 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Bot } from 'grammy';
 import type { DestinationStream } from 'pino';
 import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
+import { commandMenus, publishCommands } from './bot/commands.js';
 import type { BotContext, SessionData } from './bot/context.js';
+import { createI18n } from './bot/i18n.js';
 import { PACKAGES } from './catalogue/packages.js';
 import type { Config } from './config.js';
 import { diagnose } from './debug/diagnosis.js';
@@ -117,8 +119,10 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     return pseudonymizer(userId);
   };
   const recentUpdates = new RecentUpdates();
+  const i18n = createI18n();
   const bot = createBot({
     token: config.botToken,
+    i18n,
     apiRoot: config.telegramApiRoot,
     sessions: store.sessions<SessionData>(),
     telemetry: {
@@ -195,6 +199,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   });
 
   let runner: RunnerHandle | undefined;
+  let commands: { stop(): void } | undefined;
   // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
   let httpUrl: string | undefined;
@@ -244,12 +249,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       async start(signal) {
         await bot.init(signal as Parameters<typeof bot.init>[0]);
         signal.throwIfAborted();
-        await bot.api.setMyCommands([
-          { command: 'start', description: 'Main menu' },
-          { command: 'help', description: 'Help' },
-          { command: 'promo', description: 'Redeem a promo code' },
-          { command: 'paysupport', description: 'Help with a payment' },
-        ]);
+        commands = publishCommands(bot.api, commandMenus(i18n), logger);
         if (webhookMode) return;
         // Polling and a webhook exclude each other: a webhook left by an earlier deployment would make
         // every getUpdates a 409.
@@ -270,6 +270,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
         );
       },
       stop: [
+        ['stop publishing commands', async () => commands?.stop()],
         [
           'stop polling',
           async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { LOCALES_DIR } from '../src/bot/bot.js';
+import { LOCALES_DIR } from '../src/bot/i18n.js';
 import { CATEGORIES, MODELS } from '../src/catalogue/models.js';
 import { REASON_CODES } from '../src/telemetry/reason-codes.js';
 

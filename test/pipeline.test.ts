@@ -1,8 +1,9 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Message } from 'grammy/types';
 import { describe, expect, test } from 'vitest';
-import { ATTR, SPAN } from '../src/telemetry/conventions.js';
-import { freshUserId, startHarness } from './support/harness.js';
+import { ATTR, EVENT, SPAN } from '../src/telemetry/conventions.js';
+import { startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
+import { freshUserId, startHarness, TEST_TOKEN } from './support/harness.js';
 import { TraceView } from './support/telemetry-assertions.js';
 
 /** The update pipeline against a Bot API that misbehaves the way Telegram does (issue 6). */
@@ -83,6 +84,54 @@ describe("Telegram's errors", () => {
       expect(refused?.status.code).not.toBe(SpanStatusCode.ERROR);
     } finally {
       await h.stop();
+    }
+  });
+});
+
+describe('set-up calls', () => {
+  test('setMyCommands refused with 429 at start: the bot starts and serves, and sets the menus later', async () => {
+    const standIn = await startBotApiStandIn({ token: TEST_TOKEN });
+    // Longer than the retries inside one call may wait (half the 2 s deadline): the refusal reaches the app.
+    standIn.failNext('setMyCommands', {
+      error_code: 429,
+      description: 'Too Many Requests: retry after 2',
+      retry_after: 2,
+    });
+    const h = await startHarness({ standIn, botApiDeadlineMs: 2_000 });
+    try {
+      const user = standIn.user({ id: freshUserId(), first_name: 'Sam', language_code: 'en' });
+      expect((await h.act(() => user.sendCommand('/start'))).reasonCode).toBe('SUCCESS');
+      expect(h.logLines()).toContainEqual(
+        expect.objectContaining({ event: EVENT.COMMANDS_NOT_SET, retry_in_s: 2 }),
+      );
+
+      // Retried after retry_after: the default menu and the Russian one, each in its language.
+      await standIn.waitFor({ method: 'setMyCommands', count: 3 }, 10_000);
+      const menu = async (language_code?: string) => {
+        const url = `${standIn.apiRoot}/bot${TEST_TOKEN}/getMyCommands`;
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(language_code ? { language_code } : {}),
+        });
+        return ((await response.json()) as { result: Array<{ command: string; description: string }> })
+          .result;
+      };
+      expect(await menu()).toEqual([
+        { command: 'start', description: 'Main menu' },
+        { command: 'help', description: 'Help' },
+        { command: 'promo', description: 'Redeem a promo code' },
+        { command: 'paysupport', description: 'Help with a payment' },
+      ]);
+      expect(await menu('ru')).toEqual([
+        { command: 'start', description: 'Главное меню' },
+        { command: 'help', description: 'Справка' },
+        { command: 'promo', description: 'Активировать промокод' },
+        { command: 'paysupport', description: 'Помощь с оплатой' },
+      ]);
+    } finally {
+      await h.stop();
+      await standIn.stop();
     }
   });
 });

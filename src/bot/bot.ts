@@ -1,4 +1,4 @@
-import { I18n } from '@grammyjs/i18n';
+import type { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
@@ -13,6 +13,7 @@ import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
 import { payments } from './features/payments.js';
+import { createI18n } from './i18n.js';
 
 /** One session per chat, the key both the session and its lock use. */
 function sessionKey(ctx: Context): string | undefined {
@@ -22,8 +23,6 @@ function sessionKey(ctx: Context): string | undefined {
 /** The BUTTON_MAX_AGE_HOURS default, for bots built without a config (tests). */
 export const DEFAULT_BUTTON_MAX_AGE_HOURS = 48;
 
-export const LOCALES_DIR = new URL('../../locales', import.meta.url).pathname;
-
 export interface BotDeps {
   token: string;
   apiRoot: string;
@@ -32,6 +31,8 @@ export interface BotDeps {
   money: MoneyDeps;
   /** Admin diagnostics (/debug); without it /debug is an unknown command to everyone. */
   debug?: DebugDeps;
+  /** The loaded locales; the app shares them with the command menus. */
+  i18n?: I18n<BotContext>;
   /** Injected clock for message-age checks. */
   now?: () => number;
   /** A press on a message older than this is EXPIRED_MESSAGE; default DEFAULT_BUTTON_MAX_AGE_HOURS. */
@@ -73,15 +74,9 @@ export function createBot(
   // Outside the error boundary, so an update's apology is sent before the chat's next update starts.
   bot.use(sequentialize(sessionKey));
 
-  const i18n = new I18n<BotContext>({
-    defaultLocale: 'en',
-    directory: LOCALES_DIR,
-    fluentBundleOptions: { useIsolating: false },
-  });
-
   bot.errorBoundary(
     handleBotError,
-    i18n,
+    deps.i18n ?? createI18n(),
     privateChatsOnly,
     session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
     callbackGuard({
