@@ -70,6 +70,9 @@ const LONG_POLL_SECONDS = 30;
 /** How often shutdown looks whether the updates in flight have finished. */
 const DRAIN_POLL_MS = 10;
 
+/** How often the ids of long-handled updates are dropped from the deduplication table. */
+const PRUNE_INTERVAL_MS = 60 * 60_000;
+
 /** What the telemetry SDK keeps of the deadline for exiting cleanly once it is shut down. */
 const EXIT_MARGIN_MS = 250;
 
@@ -125,6 +128,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     i18n,
     apiRoot: config.telegramApiRoot,
     sessions: store.sessions<SessionData>(),
+    processedUpdates: store.processedUpdates,
     telemetry: {
       logger,
       metrics: telemetry.metrics,
@@ -199,6 +203,7 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
   });
 
   let runner: RunnerHandle | undefined;
+  let pruning: NodeJS.Timeout | undefined;
   let commands: { stop(): void } | undefined;
   // Resolves true when polling ended because we stopped it, false when it died (reported here, once).
   let polling: Promise<boolean> | undefined;
@@ -243,7 +248,34 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       },
       stop: [],
     },
-    { name: 'store', start: () => store.open(), stop: [['close the store', () => store.close()]] },
+    {
+      name: 'store',
+      async start() {
+        await store.open();
+        // Hourly, outside any update: untraced, like the readiness probe.
+        pruning = setInterval(
+          () =>
+            void context
+              .with(suppressTracing(context.active()), () => store.processedUpdates.prune())
+              .catch((error: unknown) =>
+                logger.warn(
+                  { event: EVENT.STORE_ERROR, detail: describeError(error) },
+                  'pruning update ids failed',
+                ),
+              ),
+          PRUNE_INTERVAL_MS,
+        ).unref();
+      },
+      stop: [
+        [
+          'close the store',
+          async () => {
+            clearInterval(pruning);
+            await store.close();
+          },
+        ],
+      ],
+    },
     {
       name: 'bot',
       async start(signal) {

@@ -3,7 +3,7 @@ import type { Message } from 'grammy/types';
 import { describe, expect, test } from 'vitest';
 import { ATTR, EVENT, SPAN } from '../src/telemetry/conventions.js';
 import { startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
-import { freshUserId, startHarness, TEST_TOKEN } from './support/harness.js';
+import { freshUserId, startHarness, TEST_TOKEN, uniqueUpdateId } from './support/harness.js';
 import { TraceView } from './support/telemetry-assertions.js';
 
 /** The update pipeline against a Bot API that misbehaves the way Telegram does (issue 6). */
@@ -82,6 +82,51 @@ describe("Telegram's errors", () => {
       );
       expect(refused?.attributes[ATTR.BOTAPI_ERROR_CODE]).toBe('400');
       expect(refused?.status.code).not.toBe(SpanStatusCode.ERROR);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('redelivery', () => {
+  const SECRET = 'redelivery-secret';
+
+  test.each([
+    { store: 'PGlite', postgres: false },
+    { store: 'Postgres', postgres: true },
+  ])('one update delivered twice gets one reply ($store)', async ({ postgres }) => {
+    const h = await startHarness({
+      postgres,
+      env: { BOT_MODE: 'webhook', WEBHOOK_SECRET: SECRET, PUBLIC_URL: 'http://127.0.0.1:9' },
+    });
+    try {
+      const userId = freshUserId();
+      h.standIn.user({ id: userId, first_name: 'Dee', language_code: 'en' });
+      const update = {
+        update_id: uniqueUpdateId(),
+        message: {
+          message_id: 1,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: userId, type: 'private', first_name: 'Dee' },
+          from: { id: userId, is_bot: false, first_name: 'Dee', language_code: 'en' },
+          text: '/start',
+          entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+        },
+      };
+      const deliver = () =>
+        h.act(() =>
+          fetch(`${h.httpUrl}/telegram/webhook`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
+            body: JSON.stringify(update),
+          }),
+        );
+      expect((await deliver()).reasonCode).toBe('SUCCESS');
+      expect(await deliver()).toMatchObject({ reasonCode: 'DUPLICATE_UPDATE', outcome: 'noop' });
+      const replies = h.standIn.calls.filter(
+        (c) => c.method === 'sendMessage' && c.params.chat_id === userId,
+      );
+      expect(replies).toHaveLength(1);
     } finally {
       await h.stop();
     }

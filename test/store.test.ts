@@ -217,6 +217,22 @@ describe.each(engines)('store on $kind', (engine) => {
     });
   });
 
+  describe('processed updates', () => {
+    test('an update id is claimed once per bot; pruning keeps recent ids', async () => {
+      const updates = store.processedUpdates;
+      await expect(updates.claim(1, 500)).resolves.toBe(true);
+      await expect(updates.claim(1, 500)).resolves.toBe(false);
+      await expect(updates.claim(2, 500)).resolves.toBe(true);
+      await store.db.query(
+        "UPDATE processed_updates SET received_at = now() - interval '2 days' WHERE bot_id = 2",
+        [],
+        { operation: 'UPDATE', table: 'processed_updates' },
+      );
+      await expect(updates.prune()).resolves.toBe(1);
+      await expect(updates.claim(1, 500)).resolves.toBe(false);
+    });
+  });
+
   describe('sessions', () => {
     test('write, read, overwrite, delete', async () => {
       const sessions = store.sessions<{ step: string; count: number }>();

@@ -1,10 +1,12 @@
 import type { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
+import type { ProcessedUpdates } from '../store/index.js';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
 import { botApiFetch } from './bot-api-fetch.js';
 import { callbackGuard } from './callback-guard.js';
 import { type BotContext, initialSession, type MoneyDeps, type SessionData } from './context.js';
+import { deduplicate } from './deduplicate.js';
 import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
 import { DEBUG_HANDLER, type DebugDeps, debugFeature } from './features/debug.js';
@@ -31,6 +33,8 @@ export interface BotDeps {
   money: MoneyDeps;
   /** Admin diagnostics (/debug); without it /debug is an unknown command to everyone. */
   debug?: DebugDeps;
+  /** Where update ids are claimed; unset: no deduplication (a bot fed by hand in tests). */
+  processedUpdates?: ProcessedUpdates;
   /** The loaded locales; the app shares them with the command menus. */
   i18n?: I18n<BotContext>;
   /** Injected clock for message-age checks. */
@@ -78,6 +82,7 @@ export function createBot(
     handleBotError,
     deps.i18n ?? createI18n(),
     privateChatsOnly,
+    ...(deps.processedUpdates ? [deduplicate(deps.processedUpdates)] : []),
     session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
     callbackGuard({
       maxAgeHours: deps.buttonMaxAgeHours ?? DEFAULT_BUTTON_MAX_AGE_HOURS,

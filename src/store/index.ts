@@ -31,6 +31,7 @@ export {
   type StoreToOpen,
   storeToOpen,
 } from './open-store.js';
+export { PROCESSED_UPDATE_RETENTION_HOURS, type ProcessedUpdates } from './processed-updates.js';
 export {
   type NewPromoCode,
   normalisePromoCode,

@@ -5,6 +5,7 @@ import { createLedger, type Ledger, type LedgerSample } from './ledger.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { type ConnectionLost, createPgDb, databaseAddress } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
+import { type ProcessedUpdates, processedUpdates } from './processed-updates.js';
 import { createPromoCodes, type PromoCodes } from './promo.js';
 import { sessionStorage } from './sessions.js';
 import { createUsers, type Users } from './users.js';
@@ -22,6 +23,8 @@ export interface Store {
   readonly promoCodes: PromoCodes;
   /** grammY session storage (read/write/delete by key), JSONB rows in `sessions`. */
   sessions<T>(): StorageAdapter<T>;
+  /** The ids of updates already taken, for deduplicating Telegram's redeliveries. */
+  readonly processedUpdates: ProcessedUpdates;
   /** Throws StoreError if the database does not answer; used by GET /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -73,6 +76,7 @@ export function storeToOpen(options: OpenStoreOptions): StoreToOpen {
     users: createUsers(db, ledger),
     promoCodes: createPromoCodes(db, ledger),
     sessions: <T>() => sessionStorage<T>(db),
+    processedUpdates: processedUpdates(db),
     async ping() {
       await db.query('SELECT 1', [], { operation: 'SELECT' });
     },

@@ -6,6 +6,8 @@
 export const REASON_CODES = {
   SUCCESS: { kind: 'success', reply: null },
   NOOP: { kind: 'noop', reply: 'reply-noop' },
+  /** Telegram delivered an update again that a process sharing the store already took: not answered twice. */
+  DUPLICATE_UPDATE: { kind: 'noop', reply: null },
   PASSIVE_REJECT: { kind: 'rejected', reply: 'reply-passive' },
   UNKNOWN_ACTION: { kind: 'rejected', reply: 'reply-unknown-action' },
   STATE_MISMATCH: { kind: 'rejected', reply: 'reply-state-mismatch' },

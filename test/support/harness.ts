@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import {
   AggregationTemporality,
@@ -85,6 +86,14 @@ export interface HarnessOptions {
   standIn?: BotApiStandIn;
 }
 
+/**
+ * A first update id no other stand-in of this or an earlier run uses: Postgres keeps the ids of handled
+ * updates (deduplication), and every stand-in counts from its own start.
+ */
+export function uniqueUpdateId(): number {
+  return randomInt(1, 2 ** 40);
+}
+
 let nextUserId = 7_000_000 + (process.pid % 1000) * 1000;
 /** A user id no other test in this run uses, so Postgres session rows never collide. */
 export function freshUserId(): number {
@@ -94,7 +103,8 @@ export function freshUserId(): number {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const otel = testTelemetry();
-  const standIn = options.standIn ?? (await startBotApiStandIn({ token: TEST_TOKEN }));
+  const standIn =
+    options.standIn ?? (await startBotApiStandIn({ token: TEST_TOKEN, firstUpdateId: uniqueUpdateId() }));
   const config = parseConfig({
     BOT_TOKEN: TEST_TOKEN,
     TELEGRAM_API_ROOT: standIn.apiRoot,

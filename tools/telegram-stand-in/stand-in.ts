@@ -20,6 +20,11 @@ export interface StandInOptions {
   port?: number;
   host?: string;
   bot?: { first_name?: string; username?: string };
+  /**
+   * The first `update_id` (default 1). Telegram's ids are unique per bot for good; stand-ins that share a
+   * store across runs (deduplication by update_id) each start somewhere else.
+   */
+  firstUpdateId?: number;
   /** Pause before re-delivering an update the webhook did not accept; default 1000 ms. */
   webhookRetryDelayMs?: number;
 }
@@ -56,7 +61,7 @@ export class BotApiStandIn {
   static async start(options: StandInOptions): Promise<BotApiStandIn> {
     const botId = TOKEN_PATTERN.exec(options.token)?.[1];
     if (botId === undefined) throw new Error('startBotApiStandIn: token must look like "123456:ABC-def_ghi"');
-    const world = new World(botInfo(Number(botId), options.bot));
+    const world = new World(botInfo(Number(botId), options.bot), options.firstUpdateId);
     const log = new CallLog();
     const faults = new FaultPlan();
     const poll = new LongPoll(world);

@@ -89,12 +89,13 @@ export class World {
   private pending: Update[] = [];
   /** Every update ever queued, so a test can find one and deliver it again. */
   private readonly queued: Update[] = [];
-  private nextUpdateId = 1;
+  private nextUpdateId: number;
   private nextQueryId = 1;
   private nextFileId = 1;
 
-  constructor(bot: UserFromGetMe) {
+  constructor(bot: UserFromGetMe, firstUpdateId = 1) {
     this.bot = bot;
+    this.nextUpdateId = firstUpdateId;
     this.botAsSender = { id: bot.id, is_bot: true, first_name: bot.first_name, username: bot.username };
   }
 

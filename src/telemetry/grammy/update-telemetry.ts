@@ -2,7 +2,7 @@ import { type Attributes, SpanStatusCode } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import type { Update } from 'grammy/types';
 import { classifyError } from '../../error-classifier.js';
-import type { ReasonCode } from '../reason-codes.js';
+import { outcomeOf, type ReasonCode } from '../reason-codes.js';
 import { safely } from '../safely.js';
 import { PLUGIN_ATTR as ATTR, PLUGIN_EVENT as EVENT, PLUGIN_SPAN as SPAN } from './conventions.js';
 import type { TracegramTelemetryOptions } from './types.js';
@@ -92,7 +92,11 @@ export class UpdateTelemetry {
       SPAN.REJECTED,
       { [ATTR.REASON_CODE]: code, [ATTR.REASON_DETAIL]: detail },
       // A no-op is ordinary chat, not a warning for the failure-logs panel.
-      { event: this.#rejectedEvent, message: 'rejected', level: code === 'NOOP' ? 'info' : 'warn' },
+      {
+        event: this.#rejectedEvent,
+        message: 'rejected',
+        level: outcomeOf(code) === 'noop' ? 'info' : 'warn',
+      },
     );
   }
 
