@@ -4,7 +4,8 @@ import { type RunnerHandle, run } from '@grammyjs/runner';
 import { context, logs } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { FastifyInstance } from 'fastify';
-import type { Bot } from 'grammy';
+import { type Bot, webhookCallback } from 'grammy';
+import type { Update } from 'grammy/types';
 import type { DestinationStream } from 'pino';
 import { createBot, HANDLED_UPDATE_TYPES, HANDLER_NAMES } from './bot/bot.js';
 import { commandMenus, publishCommands } from './bot/commands.js';
@@ -25,7 +26,7 @@ import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { createMetricsServer } from './server/metrics-server.js';
 import { ENTRY_KINDS, LEDGER_RESULTS, type Store, storeToOpen } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
-import type { UpdateSummary } from './telemetry/grammy/index.js';
+import { markReceived, type UpdateSummary } from './telemetry/grammy/index.js';
 import { LogRecorder } from './telemetry/log-recorder.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer } from './telemetry/pseudonym.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
   now?: () => number;
   /** How long a Bot API call may take beyond its long-poll timeout (tests shorten it). */
   botApiDeadlineMs?: number;
+  /** How long a webhook request may wait for its update's handling; default WEBHOOK_TIMEOUT_MS. */
+  webhookTimeoutMs?: number;
   /** Called when the bot can no longer take updates (e.g. Telegram rejects the token): main.ts exits non-zero. */
   onFatal?: (reason: string) => void;
 }
@@ -69,6 +72,9 @@ export interface App {
 const LONG_POLL_SECONDS = 30;
 /** How often shutdown looks whether the updates in flight have finished. */
 const DRAIN_POLL_MS = 10;
+
+/** grammY's default, well inside the time Telegram waits for a webhook answer. */
+const WEBHOOK_TIMEOUT_MS = 10_000;
 
 /** How often the ids of long-handled updates are dropped from the deduplication table. */
 const PRUNE_INTERVAL_MS = 60 * 60_000;
@@ -175,6 +181,20 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
 
   const webhookMode = config.mode === 'webhook';
   const metricsHttp = createMetricsServer({ logger, renderMetrics: () => telemetry.exposition.render() });
+  // Telegram waits for the webhook's answer and delivers the update again when it comes too late, while the
+  // chat's next updates queue behind it. Past the bound the request is answered 200 and the update goes on
+  // being handled (grammY's onTimeout as a function: 'return' after logging). See docs/architecture.md.
+  const webhookTimeoutMs = options.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS;
+  const answerWebhook = webhookMode
+    ? webhookCallback(bot, 'callback', {
+        timeoutMilliseconds: webhookTimeoutMs,
+        onTimeout: (update: Update) =>
+          logger.warn(
+            { event: EVENT.WEBHOOK_TIMEOUT, update_id: update.update_id, timeout_ms: webhookTimeoutMs },
+            'webhook answered before the update was handled',
+          ),
+      })
+    : () => Promise.resolve();
   const http = createHttpServer({
     logger,
     // A readiness probe every few seconds would otherwise be a stream of one-span traces in Tempo.
@@ -194,9 +214,12 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
       ? {
           webhook: {
             secret: config.webhookSecret ?? '',
-            // Throws only when the update never reached the middleware: the route answers 500 and Telegram
+            // Rejects only when the update never reached the middleware: the route answers 500 and Telegram
             // delivers it again.
-            handleUpdate: (update) => bot.handleUpdate(update),
+            handleUpdate: (update) => {
+              markReceived(update);
+              return answerWebhook(update, () => undefined);
+            },
           },
         }
       : {}),

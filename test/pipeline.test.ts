@@ -88,6 +88,20 @@ describe("Telegram's errors", () => {
   });
 });
 
+function startUpdate(userId: number) {
+  return {
+    update_id: uniqueUpdateId(),
+    message: {
+      message_id: 1,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: userId, type: 'private', first_name: 'Dee' },
+      from: { id: userId, is_bot: false, first_name: 'Dee', language_code: 'en' },
+      text: '/start',
+      entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+    },
+  };
+}
+
 describe('redelivery', () => {
   const SECRET = 'redelivery-secret';
 
@@ -102,17 +116,7 @@ describe('redelivery', () => {
     try {
       const userId = freshUserId();
       h.standIn.user({ id: userId, first_name: 'Dee', language_code: 'en' });
-      const update = {
-        update_id: uniqueUpdateId(),
-        message: {
-          message_id: 1,
-          date: Math.floor(Date.now() / 1000),
-          chat: { id: userId, type: 'private', first_name: 'Dee' },
-          from: { id: userId, is_bot: false, first_name: 'Dee', language_code: 'en' },
-          text: '/start',
-          entities: [{ type: 'bot_command', offset: 0, length: 6 }],
-        },
-      };
+      const update = startUpdate(userId);
       const deliver = () =>
         h.act(() =>
           fetch(`${h.httpUrl}/telegram/webhook`, {
@@ -127,6 +131,70 @@ describe('redelivery', () => {
         (c) => c.method === 'sendMessage' && c.params.chat_id === userId,
       );
       expect(replies).toHaveLength(1);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('webhook timing', () => {
+  test('a slow update is answered to Telegram within the bound, and still handled', async () => {
+    const secret = 'timing-secret';
+    const h = await startHarness({
+      botApiDeadlineMs: 3_000,
+      webhookTimeoutMs: 300,
+      env: { BOT_MODE: 'webhook', WEBHOOK_SECRET: secret, PUBLIC_URL: 'http://127.0.0.1:9' },
+    });
+    try {
+      const userId = freshUserId();
+      h.standIn.user({ id: userId, first_name: 'Tim', language_code: 'en' });
+      h.standIn.failNext('sendMessage', { kind: 'hang' });
+      const done = h.waitForOutcomes(1);
+      const postedAt = Date.now();
+      const response = await fetch(`${h.httpUrl}/telegram/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+        body: JSON.stringify(startUpdate(userId)),
+      });
+      const answeredMs = Date.now() - postedAt;
+
+      // Answered long before the hung reply's 3 s deadline, which the update then runs into.
+      expect(response.status).toBe(200);
+      expect(answeredMs).toBeLessThan(2_000);
+      expect(h.logLines()).toContainEqual(
+        expect.objectContaining({ event: EVENT.WEBHOOK_TIMEOUT, timeout_ms: 300 }),
+      );
+      const [summary] = await done;
+      expect(summary?.reasonCode).toBe('INTERNAL_ERROR');
+      // The wait is measured in webhook mode too, from the request's arrival.
+      const root = TraceView.of(summary?.traceId ?? '', h.finishedSpans()).root;
+      expect(root.attributes[ATTR.UPDATE_QUEUE_WAIT]).toBeTypeOf('number');
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('waiting before handling', () => {
+  test("a chat's second update records the time it queued behind the first, on its root span and in a histogram", async () => {
+    const h = await startHarness({ botApiDeadlineMs: 1_500 });
+    try {
+      const user = h.standIn.user({ id: freshUserId(), first_name: 'Una', language_code: 'en' });
+      h.standIn.failNext('sendMessage', { kind: 'hang' });
+      const both = h.waitForOutcomes(2);
+      await user.sendCommand('/start');
+      await user.sendCommand('/help');
+      const [first, second] = await both;
+
+      const root = (traceId: string) => TraceView.of(traceId, h.finishedSpans()).root;
+      const waited = root(second?.traceId ?? '').attributes[ATTR.UPDATE_QUEUE_WAIT] as number;
+      // /help waited for /start's hung reply (1.5 s deadline) behind the chat's lock.
+      expect(waited).toBeGreaterThan(1);
+      expect(root(second?.traceId ?? '').attributes[ATTR.UPDATE_AGE]).toBeGreaterThanOrEqual(waited - 1);
+      expect(root(first?.traceId ?? '').attributes[ATTR.UPDATE_QUEUE_WAIT]).toBeLessThan(1);
+      const metrics = await h.otel.telemetry.exposition.render();
+      expect(metrics).toMatch(/tracegram_update_queue_wait_seconds_bucket\{[^}]*update_type="message"/);
+      expect(metrics).toMatch(/tracegram_update_age_seconds_count\{[^}]*update_type="message"[^}]*\} [1-9]/);
     } finally {
       await h.stop();
     }

@@ -238,6 +238,28 @@ export const BOT_OVERVIEW: DashboardSpec = {
           traces: { where: [['duration', '>', '250ms']], bySeries: [LABEL.HANDLER] },
         },
         {
+          title: 'Waiting before handling (p95): update age and queue wait',
+          answers:
+            'How long did updates wait before their handling started? Age counts from when the user sent the ' +
+            'update (else from its receipt); queue wait from its receipt to the start of handling (runner ' +
+            'queue, the chat\'s lock). A gap here is "I pressed and nothing happened".',
+          kind: 'timeseries',
+          width: 12,
+          unit: 's',
+          queries: [
+            {
+              prom: quantile(0.95, 'UPDATE_AGE', RI, [LABEL.UPDATE_TYPE]),
+              legend: `age p95 ${byLabels([LABEL.UPDATE_TYPE])}`,
+            },
+            {
+              prom: quantile(0.95, 'UPDATE_QUEUE_WAIT', RI, [LABEL.UPDATE_TYPE]),
+              legend: `queue wait p95 ${byLabels([LABEL.UPDATE_TYPE])}`,
+            },
+          ],
+          // TraceQL here compares attributes as strings; the slow updates include those that waited on the lock.
+          traces: { where: [['duration', '>', '1s']], bySeries: [LABEL.UPDATE_TYPE] },
+        },
+        {
           title: 'Span latency p95 by span name (from traces, with exemplars)',
           answers:
             'How long does each kind of span take (updates, stages, Bot API calls, store queries)? Computed by ' +

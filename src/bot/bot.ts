@@ -76,7 +76,7 @@ export function createBot(
 
   // Telegram may deliver a chat's webhooks in parallel; one chat's updates must not race on its session.
   // Outside the error boundary, so an update's apology is sent before the chat's next update starts.
-  bot.use(sequentialize(sessionKey));
+  bot.use(sequentialize(sessionKey), telemetry.queueEnds);
 
   bot.errorBoundary(
     handleBotError,

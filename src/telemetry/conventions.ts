@@ -64,6 +64,12 @@ export const METRIC = {
     unit: 's',
     promName: 'tracegram_botapi_duration_seconds',
   },
+  UPDATE_AGE: { name: 'tracegram.update.age', unit: 's', promName: 'tracegram_update_age_seconds' },
+  UPDATE_QUEUE_WAIT: {
+    name: 'tracegram.update.queue_wait',
+    unit: 's',
+    promName: 'tracegram_update_queue_wait_seconds',
+  },
   SCREEN_VIEWS: { name: 'tracegram.screen.views', unit: '', promName: 'tracegram_screen_views_total' },
   INSTANCE_ROLE: { name: 'tracegram.instance.role', unit: '', promName: 'tracegram_instance_role' },
   LOG_LINES_DROPPED: {
@@ -109,6 +115,8 @@ export const METRIC_LABELS: Record<keyof typeof METRIC, readonly string[]> = {
   SILENT_UPDATES: [LABEL.UPDATE_TYPE, LABEL.HANDLER],
   BOTAPI_CALLS: [LABEL.METHOD, LABEL.ERROR_CODE],
   BOTAPI_DURATION: [LABEL.METHOD, LABEL.ERROR_CODE],
+  UPDATE_AGE: [LABEL.UPDATE_TYPE],
+  UPDATE_QUEUE_WAIT: [LABEL.UPDATE_TYPE],
   SCREEN_VIEWS: [LABEL.SCREEN_ID],
   INSTANCE_ROLE: [LABEL.ROLE],
   LOG_LINES_DROPPED: [],
@@ -147,6 +155,7 @@ export const EVENT = {
   HTTP_ERROR: 'HTTP_ERROR',
   STORE_CONNECTION_LOST: 'STORE_CONNECTION_LOST',
   WEBHOOK_REJECTED: 'WEBHOOK_REJECTED',
+  WEBHOOK_TIMEOUT: 'WEBHOOK_TIMEOUT',
   MALFORMED_UPDATE: 'MALFORMED_UPDATE',
   /** A trace-page link that is unsigned, forged or expired (403). */
   DEBUG_LINK_REJECTED: 'DEBUG_LINK_REJECTED',

@@ -15,6 +15,8 @@ export type ExportSignal = (typeof EXPORT_SIGNALS)[number];
 
 /** Seconds, from a 5 ms Bot API round trip to a 10 s stuck store. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds an update waited: from a hot queue to a backlog after a restart (Telegram keeps 24 h). */
+const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600];
 
 export interface UpdateSample {
   updateType: string;
@@ -47,6 +49,8 @@ export class BotMetrics {
   readonly #ledgerCredits;
   readonly #paymentStars;
   readonly #logLinesDropped;
+  readonly #updateAge;
+  readonly #updateQueueWait;
   /** This instance's role, given once at SDK start: the gauge reports it and root spans carry it. */
   readonly instanceRole: () => string;
 
@@ -73,6 +77,18 @@ export class BotMetrics {
     });
     this.#screenViews = meter.createCounter(METRIC.SCREEN_VIEWS.name, {
       description: 'Screens rendered to users, by screen id (the journey funnel)',
+    });
+    this.#updateAge = meter.createHistogram(METRIC.UPDATE_AGE.name, {
+      description:
+        'Age of an update when its handling starts: since the user sent it, else since we received it',
+      unit: METRIC.UPDATE_AGE.unit,
+      advice: { explicitBucketBoundaries: WAIT_BUCKETS },
+    });
+    this.#updateQueueWait = meter.createHistogram(METRIC.UPDATE_QUEUE_WAIT.name, {
+      description:
+        'Time an update waited between its receipt and the start of its handling (queue, chat lock)',
+      unit: METRIC.UPDATE_QUEUE_WAIT.unit,
+      advice: { explicitBucketBoundaries: WAIT_BUCKETS },
     });
     this.#exportFailures = meter.createCounter(METRIC.TELEMETRY_EXPORT_FAILURES.name, {
       description: 'Telemetry export batches that failed, by signal',
@@ -140,6 +156,20 @@ export class BotMetrics {
           [LABEL.HANDLER]: sample.handler,
         });
       }
+    });
+  }
+
+  /** When an update's handling starts: how old it is and how long it queued (undefined: receipt unknown). */
+  updateStarted(sample: {
+    updateType: string;
+    ageSeconds: number;
+    queueWaitSeconds: number | undefined;
+  }): void {
+    safely('recording update waiting', () => {
+      const labels = { [LABEL.UPDATE_TYPE]: sample.updateType };
+      this.#updateAge.record(sample.ageSeconds, labels);
+      if (sample.queueWaitSeconds !== undefined)
+        this.#updateQueueWait.record(sample.queueWaitSeconds, labels);
     });
   }
 

@@ -82,6 +82,7 @@ export interface HarnessOptions {
   now?: () => number;
   onFatal?: (reason: string) => void;
   botApiDeadlineMs?: number;
+  webhookTimeoutMs?: number;
   /** Share another harness's Bot API stand-in (a second instance of the same bot); not stopped by stop(). */
   standIn?: BotApiStandIn;
 }
@@ -130,6 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.now ? { now: options.now } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
     ...(options.botApiDeadlineMs ? { botApiDeadlineMs: options.botApiDeadlineMs } : {}),
+    ...(options.webhookTimeoutMs ? { webhookTimeoutMs: options.webhookTimeoutMs } : {}),
   });
   await app.start();
 

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { HttpError, type Transformer } from 'grammy';
+import type { Update } from 'grammy/types';
 import { isBenignRefusal } from '../../error-classifier.js';
 import type { Logger } from '../logger.js';
 import type { BotMetrics } from '../metrics.js';
@@ -13,6 +14,7 @@ import {
   PLUGIN_EVENT as EVENT,
   PLUGIN_SPAN as SPAN,
 } from './conventions.js';
+import { markReceived } from './receipt.js';
 
 /**
  * Long polling is a loop of waits, not work: it gets no span (every idle minute would be a trace), but its
@@ -42,6 +44,10 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?
     let stoppedByUs = false;
     try {
       const response = await prev(method, payload, signal);
+      if (method === 'getUpdates' && response.ok) {
+        const now = Date.now();
+        for (const update of response.result as Update[]) markReceived(update, now);
+      }
       span?.setAttribute(ATTR.BOTAPI_OK, response.ok);
       if (!response.ok) {
         errorCode = String(response.error_code);

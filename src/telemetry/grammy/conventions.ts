@@ -18,6 +18,10 @@ export const PLUGIN_SPAN = {
 
 export const PLUGIN_ATTR = {
   UPDATE_TYPE: 'tracegram.update.type',
+  /** Seconds from the user sending the update (else from its receipt) to the start of its handling. */
+  UPDATE_AGE: 'tracegram.update.age_s',
+  /** Seconds between the update's receipt (getUpdates answer, webhook request) and the start of its handling. */
+  UPDATE_QUEUE_WAIT: 'tracegram.update.queue_wait_s',
   USER_PSEUDONYM: 'tracegram.user.pseudonym',
   CHAT_TYPE: 'tracegram.chat.type',
   INSTANCE_ROLE: 'tracegram.instance.role',

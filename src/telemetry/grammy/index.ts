@@ -7,10 +7,13 @@ import { PLUGIN_EVENT as EVENT } from './conventions.js';
 import type { TelemetryFlavor, TracegramTelemetryOptions } from './types.js';
 import { UpdateTelemetry } from './update-telemetry.js';
 
+export { markReceived } from './receipt.js';
 export type { TelemetryFlavor, TelemetryHooks, TracegramTelemetryOptions, UpdateSummary } from './types.js';
 export { NO_HANDLER, UpdateTelemetry } from './update-telemetry.js';
 
 export interface TracegramTelemetry<C extends Context & TelemetryFlavor> extends MiddlewareObj<C> {
+  /** Install where an update stops waiting (after the per-chat lock): its age and queue wait are taken there. */
+  readonly queueEnds: MiddlewareFn<C>;
   /** Install once on `bot.api.config`, in this order: tracing, bounded retries (429, 5xx), the call deadline. */
   readonly transformers: readonly Transformer[];
 }
@@ -23,6 +26,7 @@ export interface TracegramTelemetry<C extends Context & TelemetryFlavor> extends
  * const telemetry = tracegramTelemetry<MyContext>(options);
  * bot.api.config.use(...telemetry.transformers);
  * bot.use(telemetry);
+ * bot.use(sequentialize(chatKey), telemetry.queueEnds);
  * ```
  *
  * The middleware opens each update's root span before anything else runs, makes it active for everything
@@ -74,7 +78,11 @@ export function tracegramTelemetry<C extends Context & TelemetryFlavor>(
       telemetry.end();
     }
   };
-  return { transformers, middleware: () => middleware };
+  const queueEnds: MiddlewareFn<C> = (ctx, next) => {
+    ctx.telemetry.handlingStarts(ctx.update);
+    return next();
+  };
+  return { transformers, queueEnds, middleware: () => middleware };
 }
 
 /** Notes (and logs) that this update's callback query was answered, so the bot can answer the rest. */

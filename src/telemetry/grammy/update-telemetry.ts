@@ -5,6 +5,7 @@ import { classifyError } from '../../error-classifier.js';
 import { outcomeOf, type ReasonCode } from '../reason-codes.js';
 import { safely } from '../safely.js';
 import { PLUGIN_ATTR as ATTR, PLUGIN_EVENT as EVENT, PLUGIN_SPAN as SPAN } from './conventions.js';
+import { receiptOf, sentAtOf } from './receipt.js';
 import type { TracegramTelemetryOptions } from './types.js';
 import { OutcomeState } from './update-outcome.js';
 import { UpdateSpan, updateTypeOf } from './update-span.js';
@@ -64,6 +65,27 @@ export class UpdateTelemetry {
   /** Runs the rest of the update's middleware with the root span active. */
   run<T>(fn: () => Promise<T>): Promise<T> {
     return this.#span.run(fn);
+  }
+
+  /**
+   * The update leaves the queues (the runner's, the chat's lock) and its handling starts: its age and the
+   * time it queued go on the root span and into histograms, so "I pressed and nothing happened" shows up.
+   */
+  handlingStarts(update: Update): void {
+    safely('recording the wait', () => {
+      const now = Date.now();
+      const receivedAt = receiptOf(update);
+      const since = sentAtOf(update) ?? receivedAt;
+      const ageSeconds = since === undefined ? undefined : Math.max(0, now - since) / 1000;
+      const queueWaitSeconds = receivedAt === undefined ? undefined : (now - receivedAt) / 1000;
+      this.#span.tag({
+        ...(ageSeconds === undefined ? {} : { [ATTR.UPDATE_AGE]: ageSeconds }),
+        ...(queueWaitSeconds === undefined ? {} : { [ATTR.UPDATE_QUEUE_WAIT]: queueWaitSeconds }),
+      });
+      if (ageSeconds !== undefined) {
+        this.#options.metrics.updateStarted({ updateType: this.updateType, ageSeconds, queueWaitSeconds });
+      }
+    });
   }
 
   /** First stage: what arrived (a button, a command, a message), with its decoding attributes. */
