@@ -340,9 +340,9 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
             // In-flight updates finish before anything they need (store, telemetry) closes.
             const pollingEndedWell = await polling;
             if (!pollingEndedWell || lastHandledUpdateId === undefined) return;
-            // grammY confirms only the update in flight when stopped; the rest of its batch was handled too,
-            // and Telegram would deliver those again to the next instance. Not after a 409: the confirming
-            // call would cut off the instance that took over.
+            // Telegram learns that updates were handled only from the next getUpdates' offset, which a
+            // stopped runner never sends: without this it would deliver them again to the next instance.
+            // Not after a 409: the confirming call would cut off the instance that took over.
             await bot.api.getUpdates({ offset: lastHandledUpdateId + 1, limit: 1, timeout: 0 });
           },
         ],
