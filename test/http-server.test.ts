@@ -214,6 +214,7 @@ describe('/metrics names', () => {
       seconds: 0.01,
     });
     metrics.botApiCall({ method: 'sendMessage', errorCode: '0', seconds: 0.01 });
+    metrics.updateStarted({ updateType: 'message', ageSeconds: 0.2, queueWaitSeconds: 0.01 });
     metrics.screenView('MAIN_MENU');
     metrics.exportFailure('traces');
     metrics.ledgerOperation({

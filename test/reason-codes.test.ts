@@ -245,7 +245,8 @@ describe('failures outside the handlers', () => {
       const view = TraceView.of(summary.traceId, h.finishedSpans());
       assertOutcome(view, 'DB_ERROR', 'error');
       expect(view.root.attributes['error.type']).toBe('StoreError');
-      const failedQuery = view.spans.find((s) => s.name === 'SELECT sessions');
+      // The first query of an update claims its id (deduplication); with the store gone, that one fails.
+      const failedQuery = view.spans.find((s) => s.name === 'INSERT processed_updates');
       expect(failedQuery?.status.code).toBe(SpanStatusCode.ERROR);
       expect(h.logLines().some((l) => l.trace_id === summary.traceId && l.event === EVENT.STORE_ERROR)).toBe(
         true,

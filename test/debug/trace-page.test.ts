@@ -83,7 +83,11 @@ describe('the trace page of a real failure', () => {
       language_code: 'en',
     });
     await h.act(() => user.sendCommand('/start'));
-    h.standIn.failNext('editMessageText', { error_code: 500, description: 'Internal Server Error' });
+    // A refusal Telegram does not ask us to retry (a 5xx would be retried, and succeed).
+    h.standIn.failNext('editMessageText', {
+      error_code: 400,
+      description: 'Bad Request: message to edit not found',
+    });
     const summary = await h.act(() => user.press(h.standIn.lastMessage(user.id) as Message, '🖼 Images'));
     // The support code the user was shown.
     cid = /[0-9a-f]{32}/.exec(h.standIn.lastMessage(user.id)?.text ?? '')?.[0] ?? '';
@@ -105,7 +109,7 @@ describe('the trace page of a real failure', () => {
       'stage render',
       'botapi editMessageText',
       'INTERNAL_ERROR',
-      'Internal Server Error',
+      'message to edit not found',
       'exception',
       'tracegram.button_id',
       'CATEGORY',
