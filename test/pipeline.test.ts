@@ -1,12 +1,15 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Message } from 'grammy/types';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { ATTR, EVENT, SPAN } from '../src/telemetry/conventions.js';
 import { startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
 import { freshUserId, startHarness, TEST_TOKEN, uniqueUpdateId } from './support/harness.js';
 import { TraceView } from './support/telemetry-assertions.js';
 
 /** The update pipeline against a Bot API that misbehaves the way Telegram does (issue 6). */
+
+// Each test starts a real bot (PGlite's WASM start-up is slow on a loaded machine); latency bounds are in the asserts.
+vi.setConfig({ testTimeout: 45_000 });
 
 describe('polling runs chats concurrently', () => {
   test("one user's hung call does not hold another user's reply", async () => {
