@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Store } from '../src/store/index.js';
 import { ATTR, SPAN } from '../src/telemetry/conventions.js';
 import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
-import { freshUserId, type Harness, startHarness, TEST_TOKEN } from './support/harness.js';
+import { freshUserId, type Harness, startHarness, TEST_TOKEN, uniqueUpdateId } from './support/harness.js';
 import { TraceView } from './support/telemetry-assertions.js';
 
 /** One sample of the bot's own /metrics, 0 when the series is absent. */
@@ -398,8 +398,11 @@ describe('a payment delivered to two instances at once', () => {
     const userId = freshUserId();
     first.standIn.user({ id: userId, first_name: 'Race', language_code: 'en' });
     const from = { id: userId, is_bot: false, first_name: 'Race', language_code: 'en' };
+    // Four updates carrying one payment (Telegram repeats a service message's charge id under a new update
+    // id): the same update id twice would already be stopped as DUPLICATE_UPDATE, before the ledger.
+    const firstId = uniqueUpdateId();
     const update = {
-      update_id: 900_001,
+      update_id: firstId,
       message: {
         message_id: 1,
         date: Math.floor(Date.now() / 1000),
@@ -414,15 +417,15 @@ describe('a payment delivered to two instances at once', () => {
         },
       },
     } as Update;
-    const post = (h: Harness) =>
+    const post = (h: Harness, n: number) =>
       fetch(`${h.httpUrl}/telegram/webhook`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
-        body: JSON.stringify(update),
+        body: JSON.stringify({ ...update, update_id: firstId + n }),
       });
 
     const outcomes = Promise.all([first.waitForOutcomes(2), second.waitForOutcomes(2)]);
-    const responses = await Promise.all([post(first), post(second), post(first), post(second)]);
+    const responses = await Promise.all([post(first, 0), post(second, 1), post(first, 2), post(second, 3)]);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     const all = (await outcomes).flat();
 
