@@ -38,7 +38,11 @@ describe('npm run diagnose against Tempo and Loki', () => {
     h = await startHarness();
     user = h.standIn.user({ id: freshUserId(), first_name: 'Dee', language_code: 'en' });
     okCid = (await h.act(() => user.sendCommand('/start'))).traceId;
-    h.standIn.failNext('editMessageText', { error_code: 500, description: 'Internal Server Error' });
+    // A refusal that is not retried (a 5xx would be, and then succeed).
+    h.standIn.failNext('editMessageText', {
+      error_code: 400,
+      description: 'Bad Request: message to edit not found',
+    });
     await h.act(() => user.press(h.standIn.lastMessage(user.id) as Message, '🖼 Images'));
     // What the user quotes: the short form of the code in the apology.
     failedCode = shortCode(supportCodeIn(h.standIn.lastMessage(user.id)?.text) ?? '');
@@ -61,11 +65,13 @@ describe('npm run diagnose against Tempo and Loki', () => {
     expect(screen).toMatch(/^what the user did +pressed CATEGORY on MAIN_MENU/m);
     expect(screen).toMatch(/^outcome +error · INTERNAL_ERROR/m);
     expect(screen).toMatch(/^failing stage +stage render › botapi editMessageText$/m);
-    expect(screen).toMatch(/^downstream +Telegram Bot API editMessageText → 500: Internal Server Error$/m);
+    expect(screen).toMatch(
+      /^downstream +Telegram Bot API editMessageText → 400: Bad Request: message to edit not found$/m,
+    );
     expect(screen).toMatch(
       /^user was told +"Something went wrong on our side.*" via answerCallbackQuery ✓, sendMessage ✓$/m,
     );
-    expect(screen).toMatch(/^next step +A bug or an unexpected failure/m);
+    expect(screen).toMatch(/^next step +Telegram refused the request \(400\)/m);
     // Its log lines came from Loki: the decision and the closing line are in the chain's source.
     expect(fake.requests.some((r) => r.startsWith('/loki/loki/api/v1/query_range'))).toBe(true);
     expect(screen).toContain(`support code ${failedCode}`);
