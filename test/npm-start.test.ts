@@ -8,6 +8,7 @@ import { encodeCallbackData } from '../src/ui/callback-data.js';
 import { type BotApiStandIn, startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
 import {
   attr,
+  botEnv,
   type OtlpReceiver,
   type OtlpSpan,
   spansOf,
@@ -216,15 +217,7 @@ describe('a supervisor that signals the process it started', () => {
     // What the README documents and a supervisor runs: npm itself, the process that gets the signal.
     const child = spawn('npm', ['start'], {
       cwd: new URL('..', import.meta.url).pathname,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        BOT_TOKEN: TEST_TOKEN,
-        TELEGRAM_API_ROOT: standIn.apiRoot,
-        PORT: '0',
-        METRICS_PORT: '0',
-        DATA_DIR: dataDir,
-      },
+      env: botEnv(standIn, dataDir),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

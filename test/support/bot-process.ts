@@ -55,6 +55,19 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
  * `npm start`'s own command, run directly (without npm and its shell, whence no `exec`), so the test owns the
  * node process; test/npm-start.test.ts checks that signalling npm itself stops the bot too.
  */
+/** The environment a test bot process runs with: the stand-in's API, free ports, its own data dir. */
+export function botEnv(standIn: BotApiStandIn, dataDir: string): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    BOT_TOKEN: TEST_TOKEN,
+    TELEGRAM_API_ROOT: standIn.apiRoot,
+    PORT: '0',
+    METRICS_PORT: '0',
+    DATA_DIR: dataDir,
+  };
+}
+
 export function startBot(
   standIn: BotApiStandIn,
   dataDir: string,
@@ -66,16 +79,7 @@ export function startBot(
   ];
   return spawn(command, args, {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      BOT_TOKEN: TEST_TOKEN,
-      TELEGRAM_API_ROOT: standIn.apiRoot,
-      PORT: '0',
-      METRICS_PORT: '0',
-      DATA_DIR: dataDir,
-      ...env,
-    },
+    env: { ...botEnv(standIn, dataDir), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
