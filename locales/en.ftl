@@ -49,7 +49,27 @@ help-text = Tracegram creates images, video and audio with AI models.
     /promo CODE — redeem a promo code
     /paysupport — help with a payment
     Pick a category, a model, send a prompt, set the options and confirm.
-history-not-open = History is not open yet: it arrives together with generations in the next release.
+history-title = 🕘 Your generations, page { $page }:
+history-empty = 🕘 No generations yet. Pick a category in the menu to make your first.
+history-line = { $n }. { $status } { $title } · { $price } cr · { $time }{ $refunded }
+history-status-queued = ⏳
+history-status-running = ⏳
+history-status-submitted = ⏳
+history-status-delivering = ⏳
+history-status-delivered = ✅
+history-status-failed = ❌
+history-status-undeliverable = ⚠️
+history-refunded = {" "}· refunded
+history-open = { $n }. { $title }
+history-job-open = Still being generated: the result arrives here.
+history-result-gone = This result can no longer be sent again.
+button-repeat = 🔁 Repeat
+repeat-model-gone = This model is no longer offered: pick another in the menu.
+repeat-already-queued = Already queued: the result arrives here.
+job-failed-undelivered = The { $title } result could not be delivered: the bot was blocked in this chat. Your { $price } { $price ->
+        [one] credit was
+       *[other] credits were
+    } refunded. Support code: { $cid }
 text-outside-form = Use the buttons, or send /start for the main menu.
 non-text-message = I can only read text here. Use the buttons, or send /start for the main menu.
 unknown-command = I don't know that command. Send /start for the main menu.

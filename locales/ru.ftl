@@ -51,7 +51,28 @@ help-text = Tracegram создаёт картинки, видео и аудио 
     /promo КОД — активировать промокод
     /paysupport — помощь с оплатой
     Выберите категорию, модель, отправьте описание, задайте параметры и подтвердите.
-history-not-open = История пока не открыта: она появится вместе с генерациями в следующем выпуске.
+history-title = 🕘 Ваши генерации, страница { $page }:
+history-empty = 🕘 Генераций пока нет. Выберите категорию в меню, чтобы создать первую.
+history-line = { $n }. { $status } { $title } · { $price } кр · { $time }{ $refunded }
+history-status-queued = ⏳
+history-status-running = ⏳
+history-status-submitted = ⏳
+history-status-delivering = ⏳
+history-status-delivered = ✅
+history-status-failed = ❌
+history-status-undeliverable = ⚠️
+history-refunded = {" "}· возвращено
+history-open = { $n }. { $title }
+history-job-open = Ещё генерируется: результат придёт сюда.
+history-result-gone = Этот результат больше нельзя отправить повторно.
+button-repeat = 🔁 Повторить
+repeat-model-gone = Эта модель больше не предлагается: выберите другую в меню.
+repeat-already-queued = Уже в очереди: результат придёт сюда.
+job-failed-undelivered = Результат { $title } не удалось доставить: бот был заблокирован в этом чате. Возвращено { $price } { $price ->
+        [one] кредит
+        [few] кредита
+       *[many] кредитов
+    }. Код для поддержки: { $cid }
 text-outside-form = Пользуйтесь кнопками или отправьте /start для главного меню.
 non-text-message = Здесь я понимаю только текст. Пользуйтесь кнопками или отправьте /start для главного меню.
 unknown-command = Такой команды нет. Отправьте /start для главного меню.

@@ -166,7 +166,11 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
     sessions: store.sessions<SessionData>(),
     processedUpdates: store.processedUpdates,
     // The generation module needs the bot's API (to deliver results), so orders reach it through this.
-    generation: { create: (order) => generation.generation.create(order) },
+    generation: {
+      create: (order) => generation.generation.create(order),
+      history: (userId, page, pageSize) => generation.generation.history(userId, page, pageSize),
+      jobOf: (userId, jobId) => generation.generation.jobOf(userId, jobId),
+    },
     telemetry: {
       logger,
       metrics: telemetry.metrics,

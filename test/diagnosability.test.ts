@@ -374,6 +374,8 @@ describe('the diagnosability suite', () => {
         },
         generation: {
           create: () => Promise.reject(new Error('this test places no orders')),
+          history: () => Promise.reject(new Error('this test places no orders')),
+          jobOf: () => Promise.reject(new Error('this test places no orders')),
         },
       },
       [forgetful, ...FEATURES],

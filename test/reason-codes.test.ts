@@ -336,6 +336,8 @@ async function botWith(extra: Composer<BotContext>) {
       },
       generation: {
         create: () => Promise.reject(new Error('these tests place no orders')),
+        history: () => Promise.reject(new Error('these tests place no orders')),
+        jobOf: () => Promise.reject(new Error('these tests place no orders')),
       },
     },
     [extra, ...FEATURES],

@@ -2,18 +2,24 @@ import type { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
 import type { Diagnostics } from '../debug/diagnostics.js';
-import type { Generation } from '../generation/generation.js';
 import type { ProcessedUpdates } from '../store/index.js';
 import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
 import { botApiFetch } from './bot-api-fetch.js';
 import { callbackGuard } from './callback-guard.js';
-import { type BotContext, initialSession, type MoneyDeps, type SessionData } from './context.js';
+import {
+  type BotContext,
+  type GenerationFlavor,
+  initialSession,
+  type MoneyDeps,
+  type SessionData,
+} from './context.js';
 import { deduplicate } from './deduplicate.js';
 import { handleBotError } from './error-boundary.js';
 import { catalogue } from './features/catalogue.js';
 import { debug } from './features/debug.js';
 import { FALLBACK_HANDLER, fallback, privateChatsOnly } from './features/fallback.js';
 import { generate } from './features/generate.js';
+import { history } from './features/history.js';
 import { menu } from './features/menu.js';
 import { navigation } from './features/navigation.js';
 import { params } from './features/params.js';
@@ -38,7 +44,7 @@ export interface BotDeps {
   processedUpdates?: ProcessedUpdates;
   /** The loaded locales; the app shares them with the command menus. */
   i18n?: I18n<BotContext>;
-  generation: Pick<Generation, 'create'>;
+  generation: GenerationFlavor['generation'];
   /** Injected clock for message-age checks. */
   now?: () => number;
   /** A press on a message older than this is EXPIRED_MESSAGE; default DEFAULT_BUTTON_MAX_AGE_HOURS. */
@@ -50,7 +56,7 @@ export interface BotDeps {
 }
 
 /** The journeys, in order. Each is one composer; only this file knows the order. */
-export const FEATURES = [menu, catalogue, params, generate, navigation, payments, debug] as const;
+export const FEATURES = [menu, catalogue, params, generate, history, navigation, payments, debug] as const;
 
 /** Every `handler` label value the bot can produce, and the update types its journeys take. */
 export const HANDLER_NAMES: readonly string[] = [

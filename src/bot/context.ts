@@ -3,6 +3,7 @@ import type { Context, SessionFlavor } from 'grammy';
 import type { Category } from '../catalogue/models.js';
 import type { Diagnostics } from '../debug/diagnostics.js';
 import type { Generation } from '../generation/generation.js';
+import type { HistoryEntry } from '../generation/job-store.js';
 import type { Balance, Db, Ledger, PromoCodes, Users } from '../store/index.js';
 import type { TelemetryFlavor } from '../telemetry/grammy/index.js';
 import type { Action } from '../ui/callback-data.js';
@@ -69,8 +70,19 @@ export interface DiagnosticsFlavor {
 }
 
 export interface GenerationFlavor {
-  /** Places generation orders (reserve, create the job, enqueue); handed down by the app. */
-  generation: Pick<Generation, 'create'>;
+  /** Places generation orders (reserve, create the job, enqueue) and reads History; handed down by the app. */
+  generation: Pick<Generation, 'create' | 'history' | 'jobOf'>;
+  /** What the History screen shows, loaded by the handler that draws it (views are synchronous). */
+  historyView?: HistoryView;
+}
+
+export interface HistoryView {
+  entries: HistoryEntry[];
+  /** Counted from 0. */
+  page: number;
+  hasNext: boolean;
+  /** The user's language: dates are written in it. */
+  locale: string;
 }
 
 export type BotContext = Context &

@@ -1,6 +1,8 @@
 import type { InlineKeyboard } from 'grammy';
 import { CATEGORIES, findModel, type Model, modelsIn } from '../catalogue/models.js';
 import { PACKAGES } from '../catalogue/packages.js';
+import { jobRef } from '../generation/job-ref.js';
+import { modelTitle } from '../generation/result-message.js';
 import { type ButtonSpec, buildKeyboard } from '../ui/keyboard.js';
 import type { JourneyScreenId } from '../ui/registry.js';
 import type { BotContext } from './context.js';
@@ -11,6 +13,9 @@ export interface View {
 }
 
 type Render = (ctx: BotContext) => View;
+
+/** Jobs per History page: one button each, so the keyboard stays within a thumb's reach. */
+export const HISTORY_PAGE_SIZE = 5;
 
 /** One renderer per screen id; the Record type makes a missing screen a compile error. */
 export const VIEWS: Record<JourneyScreenId, Render> = {
@@ -105,7 +110,12 @@ export const VIEWS: Record<JourneyScreenId, Render> = {
 
   QUEUED: (ctx) => ({
     text: ctx.t('job-queued', { title: currentModel(ctx).title }),
-    keyboard: buildKeyboard('QUEUED', [[{ button: 'BACK', label: ctx.t('button-menu') }]]),
+    keyboard: buildKeyboard('QUEUED', [
+      [
+        { button: 'HISTORY', label: ctx.t('button-history') },
+        { button: 'BACK', label: ctx.t('button-menu') },
+      ],
+    ]),
   }),
 
   HELP: (ctx) => ({
@@ -149,11 +159,66 @@ export const VIEWS: Record<JourneyScreenId, Render> = {
     };
   },
 
-  HISTORY: (ctx) => ({
-    text: ctx.t('history-not-open'),
-    keyboard: buildKeyboard('HISTORY', [[{ button: 'BACK', label: ctx.t('button-back') }]]),
-  }),
+  HISTORY: (ctx) => {
+    const view = ctx.historyView;
+    if (!view) throw new Error('the History screen needs its data loaded by its handler');
+    const first = view.page * HISTORY_PAGE_SIZE + 1;
+    const lines = view.entries.map(({ job, refunded }, i) =>
+      ctx.t('history-line', {
+        n: first + i,
+        status: ctx.t(`history-status-${job.state}`),
+        title: modelTitle(job),
+        price: job.price,
+        time: formatTime(job.createdAt, view.locale),
+        refunded: refunded ? ctx.t('history-refunded') : '',
+      }),
+    );
+    const pager: ButtonSpec[] = [
+      ...(view.page > 0
+        ? [{ button: 'HISTORY_PAGE', label: '◀', args: [String(view.page - 1)] } as const]
+        : []),
+      ...(view.hasNext
+        ? [{ button: 'HISTORY_PAGE', label: '▶', args: [String(view.page + 1)] } as const]
+        : []),
+    ];
+    return {
+      text:
+        lines.length === 0 && view.page === 0
+          ? ctx.t('history-empty')
+          : [ctx.t('history-title', { page: view.page + 1 }), ...lines].join('\n'),
+      keyboard: buildKeyboard('HISTORY', [
+        ...view.entries.map(({ job }, i): ButtonSpec[] => [
+          {
+            button: 'HISTORY_JOB',
+            label: ctx.t('history-open', { n: first + i, title: modelTitle(job) }),
+            args: [jobRef(job.id)],
+          },
+        ]),
+        pager,
+        [{ button: 'BACK', label: ctx.t('button-back') }],
+      ]),
+    };
+  },
 };
+
+const TIME_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/** "30 Nov, 14:02 UTC" in the user's language; one formatter per locale, made once. */
+function formatTime(at: Date, locale: string): string {
+  let format = TIME_FORMATS.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, {
+      day: 'numeric',
+      month: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZone: 'UTC',
+    });
+    TIME_FORMATS.set(locale, format);
+  }
+  return `${format.format(at)} UTC`;
+}
 
 /** Screens past MODEL_PICK are only reachable with a model chosen; the session guarantees it. */
 function currentModel(ctx: BotContext): Model {

@@ -10,7 +10,15 @@ import type { Logger } from '../telemetry/logger.js';
 import type { ReasonCode } from '../telemetry/reason-codes.js';
 import { inSpan, recordFailure, tracer } from '../telemetry/tracer.js';
 import type { JobMetrics } from './job-metrics.js';
-import { type FinalState, type Job, type JobInput, jobStore, type OpenState } from './job-store.js';
+import {
+  type DeliveredFile,
+  type FinalState,
+  type HistoryEntry,
+  type Job,
+  type JobInput,
+  jobStore,
+  type OpenState,
+} from './job-store.js';
 import type { CallbackPayload } from './provider/contract.js';
 import type { ProviderClient, ProviderResult } from './provider/provider-client.js';
 import type { JobQueue } from './queue.js';
@@ -27,8 +35,11 @@ const SWEEP_BATCH = 20;
 export interface JobNotifier {
   /** Best effort: a chat action and the status line saying the job is being generated. */
   progress(job: Job): Promise<void>;
-  /** Sends the result (sendPhoto / sendDocument); throws what the Bot API threw. */
-  deliver(job: Job, result: ProviderResult): Promise<void>;
+  /**
+   * Sends the result (sendPhoto / sendDocument) with its Repeat button; returns Telegram's copy of the file
+   * (for History). Throws what the Bot API threw.
+   */
+  deliver(job: Job, result: ProviderResult): Promise<DeliveredFile | undefined>;
   /** Tells the user the job failed, why, that it was refunded, and the support code. Throws on failure. */
   failed(job: Job, reasonCode: ReasonCode): Promise<void>;
 }
@@ -40,9 +51,17 @@ export interface Order {
   input: JobInput;
   price: number;
   locale: string;
+  /** The delivered job whose Repeat button placed this order. */
+  repeatOf?: string;
 }
 
-export type CreateResult = { ok: true; job: Job } | { ok: false; reasonCode: 'INSUFFICIENT_FUNDS' };
+export type CreateResult =
+  | { ok: true; job: Job }
+  /** REPEAT_OPEN: the result being repeated already has a repeat queued (a double tap on Repeat). */
+  | { ok: false; reasonCode: 'INSUFFICIENT_FUNDS' | 'REPEAT_OPEN' };
+
+/** Thrown inside create's transaction to roll the reservation back with the refused insert. */
+class RepeatAlreadyOpen extends Error {}
 export type CallbackResult = 'accepted' | 'duplicate' | 'unknown';
 
 export interface GenerationDeps {
@@ -89,23 +108,31 @@ export class Generation {
         const id = randomUUID();
         span.setAttribute(ATTR.JOB_ID, id);
         const cid = span.spanContext().traceId;
-        const created = await db.transaction(async (tx) => {
-          const reserved = await ledger.reserve(
-            { userId: order.userId, amount: order.price, jobId: id, cid },
-            tx,
-          );
-          if (reserved.status !== 'reserved') return undefined;
-          await jobStore.create(tx, {
-            id,
-            ...order,
-            traceparent: activeTraceparent(),
-            cid,
-            deadlineAt: new Date(this.#now() + this.#deps.jobTimeoutS * 1000),
+        if (order.repeatOf) span.setAttribute(ATTR.JOB_REPEAT_OF, order.repeatOf);
+        const created = await db
+          .transaction(async (tx): Promise<Job | 'INSUFFICIENT_FUNDS' | undefined> => {
+            const reserved = await ledger.reserve(
+              { userId: order.userId, amount: order.price, jobId: id, cid },
+              tx,
+            );
+            if (reserved.status !== 'reserved') return 'INSUFFICIENT_FUNDS';
+            const inserted = await jobStore.create(tx, {
+              id,
+              ...order,
+              traceparent: activeTraceparent(),
+              cid,
+              deadlineAt: new Date(this.#now() + this.#deps.jobTimeoutS * 1000),
+            });
+            if (!inserted) throw new RepeatAlreadyOpen();
+            await queue.enqueue(tx, id);
+            return jobStore.get(tx, id);
+          })
+          .catch((error: unknown): 'REPEAT_OPEN' => {
+            if (error instanceof RepeatAlreadyOpen) return 'REPEAT_OPEN';
+            throw error;
           });
-          await queue.enqueue(tx, id);
-          return jobStore.get(tx, id);
-        });
-        if (!created) return { ok: false, reasonCode: 'INSUFFICIENT_FUNDS' } as const;
+        if (created === undefined) throw new Error(`job ${id} vanished inside its own transaction`);
+        if (typeof created === 'string') return { ok: false, reasonCode: created } as const;
         logger.info(
           { event: EVENT.JOB_ENQUEUED, job_id: id, model: order.model, price: order.price },
           'generation job enqueued',
@@ -113,6 +140,16 @@ export class Generation {
         return { ok: true, job: created } as const;
       },
     );
+  }
+
+  /** A page of the user's History: `pageSize + 1` entries are read, so the caller knows if another follows. */
+  history(userId: number, page: number, pageSize: number): Promise<HistoryEntry[]> {
+    return jobStore.history(this.#deps.db, userId, pageSize + 1, page * pageSize);
+  }
+
+  /** One of the user's jobs (History's entries, Repeat's source); undefined for anyone else's. */
+  jobOf(userId: number, jobId: string): Promise<HistoryEntry | undefined> {
+    return jobStore.ofUser(this.#deps.db, jobId, userId);
   }
 
   /** The queue worker: runs inside pg-boss's `process generation` span, which continues the job's trace. */
@@ -244,8 +281,9 @@ export class Generation {
         await this.#fail(job, ['delivering'], 'failed', reasonOf(error), error);
         return;
       }
+      let file: DeliveredFile | undefined;
       try {
-        await notifier.deliver(job, result);
+        file = await notifier.deliver(job, result);
       } catch (error) {
         if (error instanceof GrammyError && error.error_code === 403) {
           // The user blocked the bot: retrying cannot help, and telling them is impossible.
@@ -266,7 +304,7 @@ export class Generation {
       }
       const cid = currentTraceId() ?? job.cid;
       const delivered = await db.transaction(async (tx) => {
-        const finished = await jobStore.finish(tx, job.id, ['delivering'], 'delivered', 'SUCCESS');
+        const finished = await jobStore.delivered(tx, job.id, file);
         if (finished) await ledger.charge({ jobId: job.id, cid }, tx);
         return finished;
       });

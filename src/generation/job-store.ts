@@ -9,6 +9,15 @@ export type OpenState = (typeof OPEN_STATES)[number];
 export type FinalState = (typeof FINAL_STATES)[number];
 export type JobState = OpenState | FinalState;
 
+/** How a delivered result went to the chat: re-sending it from History uses the same method. */
+export type ResultKind = 'photo' | 'document';
+
+/** The copy of a delivered result Telegram keeps: History re-sends it by file_id, without the provider. */
+export interface DeliveredFile {
+  fileId: string;
+  kind: ResultKind;
+}
+
 export interface JobInput {
   prompt: string;
   options: Record<string, string>;
@@ -32,12 +41,22 @@ export interface Job {
   createdAt: Date;
   startedAt: Date | undefined;
   finishedAt: Date | undefined;
+  /** Set once delivered (absent if Telegram's answer carried no file). */
+  resultFile: DeliveredFile | undefined;
+  /** The delivered job whose Repeat button made this one. */
+  repeatOf: string | undefined;
 }
 
 export type NewJob = Pick<
   Job,
   'id' | 'userId' | 'chatId' | 'model' | 'input' | 'price' | 'locale' | 'traceparent' | 'cid' | 'deadlineAt'
->;
+> & { repeatOf?: string | undefined };
+
+/** A line of History: the job and whether its reservation went back to the user. */
+export interface HistoryEntry {
+  job: Job;
+  refunded: boolean;
+}
 
 interface JobRow {
   id: string;
@@ -57,6 +76,9 @@ interface JobRow {
   created_at: Date | string;
   started_at: Date | string | null;
   finished_at: Date | string | null;
+  result_file_id: string | null;
+  result_kind: ResultKind | null;
+  repeat_of: string | null;
 }
 
 const date = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
@@ -80,7 +102,22 @@ function jobOf(row: JobRow): Job {
     createdAt: date(row.created_at),
     startedAt: row.started_at === null ? undefined : date(row.started_at),
     finishedAt: row.finished_at === null ? undefined : date(row.finished_at),
+    resultFile:
+      row.result_file_id === null || row.result_kind === null
+        ? undefined
+        : { fileId: row.result_file_id, kind: row.result_kind },
+    repeatOf: row.repeat_of ?? undefined,
   };
+}
+
+/** A job with whether the ledger holds its refund (ledger_job_settled_once finds it). */
+const HISTORY_SELECT = `SELECT j.*, EXISTS (
+    SELECT 1 FROM ledger_entries e WHERE e.job_id = j.id::text AND e.kind = 'refund'
+  ) AS refunded FROM ${TABLE} j`;
+type HistoryRow = JobRow & { refunded: boolean };
+
+function historyEntryOf(row: HistoryRow): HistoryEntry {
+  return { job: jobOf(row), refunded: row.refunded };
 }
 
 /**
@@ -89,10 +126,18 @@ function jobOf(row: JobRow): Job {
  * sweep) already had, which is how "exactly once" holds across processes.
  */
 export const jobStore = {
-  async create(tx: Queryable, job: NewJob): Promise<void> {
-    await tx.query(
-      `INSERT INTO ${TABLE} (id, user_id, chat_id, model, input, price, locale, traceparent, cid, deadline_at)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)`,
+  /**
+   * False when the job repeats a result that already has an open repeat (jobs_one_open_repeat): the
+   * caller's transaction must then be rolled back, reservation included.
+   */
+  async create(tx: Queryable, job: NewJob): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `INSERT INTO ${TABLE}
+         (id, user_id, chat_id, model, input, price, locale, traceparent, cid, deadline_at, repeat_of)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $11)
+       ON CONFLICT (repeat_of)
+         WHERE repeat_of IS NOT NULL AND state IN ('queued', 'running', 'submitted', 'delivering')
+         DO NOTHING`,
       [
         job.id,
         job.userId,
@@ -104,9 +149,31 @@ export const jobStore = {
         job.traceparent,
         job.cid,
         job.deadlineAt.toISOString(),
+        job.repeatOf ?? null,
       ],
       { operation: 'INSERT', table: TABLE },
     );
+    return rowCount === 1;
+  },
+
+  /** A job of this user's, or undefined: a job id from callback data opens nothing of anyone else's. */
+  async ofUser(db: Queryable, id: string, userId: number): Promise<HistoryEntry | undefined> {
+    const { rows } = await db.query<HistoryRow>(
+      `${HISTORY_SELECT} WHERE j.id = $1 AND j.user_id = $2`,
+      [id, userId],
+      { operation: 'SELECT', table: TABLE },
+    );
+    return rows[0] ? historyEntryOf(rows[0]) : undefined;
+  },
+
+  /** A user's jobs, newest first (jobs_by_user serves the order). */
+  async history(db: Queryable, userId: number, limit: number, offset: number): Promise<HistoryEntry[]> {
+    const { rows } = await db.query<HistoryRow>(
+      `${HISTORY_SELECT} WHERE j.user_id = $1 ORDER BY j.created_at DESC, j.id LIMIT $2 OFFSET $3`,
+      [userId, limit, offset],
+      { operation: 'SELECT', table: TABLE },
+    );
+    return rows.map(historyEntryOf);
   },
 
   async get(db: Queryable, id: string): Promise<Job | undefined> {
@@ -152,6 +219,17 @@ export const jobStore = {
       ['running', 'submitted'],
       `state = 'delivering', provider_task_id = $2, result_url = $3`,
       [taskId, resultUrl],
+    );
+  },
+
+  /** delivering → delivered, with Telegram's copy of the result for History. */
+  async delivered(db: Queryable, id: string, file: DeliveredFile | undefined): Promise<Job | undefined> {
+    return transition(
+      db,
+      id,
+      ['delivering'],
+      `state = 'delivered', reason_code = 'SUCCESS', finished_at = now(), result_file_id = $2, result_kind = $3`,
+      [file?.fileId ?? null, file?.kind ?? null],
     );
   },
 

@@ -1,25 +1,16 @@
 import { type Api, InputFile } from 'grammy';
+import type { Message } from 'grammy/types';
 import { findModel } from '../catalogue/models.js';
-import type { ReasonCode } from '../telemetry/reason-codes.js';
 import type { JobNotifier } from './generation.js';
-import type { Job } from './job-store.js';
-
-export type Translate = (locale: string, key: string, variables?: Record<string, string | number>) => string;
-
-/** The i18n key of what a user is told when their job ends with this reason code. */
-const FAILURE_TEXT: Partial<Record<ReasonCode, string>> = {
-  PROVIDER_ERROR: 'job-failed-provider',
-  DOWNSTREAM_TIMEOUT: 'job-failed-timeout',
-};
-const DEFAULT_FAILURE_TEXT = 'job-failed-internal';
+import type { DeliveredFile, Job } from './job-store.js';
+import { failureText, resultMessage, type Translate } from './result-message.js';
 
 /**
  * Tells the user about their job through the Bot API, outside any update: progress as a chat action,
- * the result as a photo (image models) or a document, and failures with the refund and the support code
- * (the job's cid, `<code>`-formatted so one tap copies it).
+ * the result as a photo (image models) or a document with its Repeat button, and failures with the refund
+ * and the support code.
  */
 export function telegramNotifier(api: Api, t: Translate): JobNotifier {
-  const title = (job: Job) => findModel(job.model)?.title ?? job.model;
   return {
     async progress(job) {
       // "sending a photo…" in the chat header: the user sees work going on without a message to clean up.
@@ -27,25 +18,26 @@ export function telegramNotifier(api: Api, t: Translate): JobNotifier {
     },
 
     async deliver(job, result) {
-      const caption = t(job.locale, 'job-result-caption', { title: title(job) });
+      const { caption, keyboard } = resultMessage(job, t);
       const file = new InputFile(result.bytes, result.contentType === 'image/png' ? 'result.png' : 'result');
       if (isImage(job) && result.contentType.startsWith('image/')) {
-        await api.sendPhoto(job.chatId, file, { caption });
-      } else {
-        await api.sendDocument(job.chatId, file, { caption });
+        return deliveredFile(await api.sendPhoto(job.chatId, file, { caption, reply_markup: keyboard }));
       }
+      return deliveredFile(await api.sendDocument(job.chatId, file, { caption, reply_markup: keyboard }));
     },
 
     async failed(job, reasonCode) {
-      const key = FAILURE_TEXT[reasonCode] ?? DEFAULT_FAILURE_TEXT;
-      const text = t(job.locale, key, {
-        title: title(job),
-        price: job.price,
-        cid: `<code>${job.cid}</code>`,
-      });
-      await api.sendMessage(job.chatId, text, { parse_mode: 'HTML' });
+      await api.sendMessage(job.chatId, failureText(job, reasonCode, t), { parse_mode: 'HTML' });
     },
   };
+}
+
+/** Telegram's own copy of what it received: the largest photo size, or the document. */
+export function deliveredFile(message: Message): DeliveredFile | undefined {
+  const photo = message.photo?.at(-1);
+  if (photo) return { fileId: photo.file_id, kind: 'photo' };
+  if (message.document) return { fileId: message.document.file_id, kind: 'document' };
+  return undefined;
 }
 
 function isImage(job: Job): boolean {

@@ -69,6 +69,8 @@ export const ATTR = {
   JOB_MODEL: 'tracegram.job.model',
   JOB_STATE: 'tracegram.job.state',
   JOB_PRICE: 'tracegram.job.price',
+  /** On `job enqueue` for a Repeat: the delivered job being repeated. */
+  JOB_REPEAT_OF: 'tracegram.job.repeat_of',
   PROVIDER_TASK_ID: 'tracegram.provider.task_id',
   /** What the provider said about a task in its callback: `success` or `fail`. */
   PROVIDER_STATE: 'tracegram.provider.state',

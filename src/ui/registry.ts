@@ -17,6 +17,11 @@ export const SCREEN = {
   DEBUG: 'DEBUG',
   /** A generation job was queued: its result comes as a new message. */
   QUEUED: 'QUEUED',
+  /**
+   * A job's outcome as a message of its own: the result (a photo or document with its Repeat button) or why
+   * it failed. Detached (see DETACHED_SCREENS): drawn beside the journey, first by the job, again by History.
+   */
+  RESULT: 'RESULT',
 } as const;
 export type ScreenId = (typeof SCREEN)[keyof typeof SCREEN];
 
@@ -32,6 +37,7 @@ export const SCREEN_CODE: Record<ScreenId, string> = {
   HISTORY: 'hs',
   DEBUG: 'dg',
   QUEUED: 'qu',
+  RESULT: 'rs',
 };
 
 /**
@@ -39,10 +45,10 @@ export const SCREEN_CODE: Record<ScreenId, string> = {
  * pressing their buttons does not move the chat, so the callback guard skips the live-message and
  * current-screen checks for them (their feature checks who may press them instead).
  */
-export const DETACHED_SCREENS: ReadonlySet<ScreenId> = new Set<ScreenId>(['DEBUG']);
+export const DETACHED_SCREENS: ReadonlySet<ScreenId> = new Set<ScreenId>(['DEBUG', 'RESULT']);
 
 /** The screens of the user's journey: each has a view in bot/views.ts. */
-export type JourneyScreenId = Exclude<ScreenId, 'DEBUG'>;
+export type JourneyScreenId = Exclude<ScreenId, 'DEBUG' | 'RESULT'>;
 
 /**
  * Buttons. `args` names the values a button carries (validated by `pattern`), `handler` is the one
@@ -57,7 +63,13 @@ export const BUTTON = {
   GENERATE: { code: 'g', args: [], handler: 'generate' },
   BALANCE: { code: 'b', args: [], handler: 'payments' },
   TOPUP: { code: 't', args: ['package'], handler: 'payments' },
-  HISTORY: { code: 'h', args: [], handler: 'menu' },
+  HISTORY: { code: 'h', args: [], handler: 'history' },
+  /** History's ◀ ▶: `page` counts from 0. */
+  HISTORY_PAGE: { code: 'hn', args: ['page'], handler: 'history' },
+  /** One job of History (a job ref, src/generation/job-ref.ts): re-sends its result or explains its failure. */
+  HISTORY_JOB: { code: 'hj', args: ['job'], handler: 'history' },
+  /** On a delivered result: the same model and parameters again, with the same checks as Generate. */
+  REPEAT: { code: 'r', args: ['job'], handler: 'generate' },
   HELP: { code: 'q', args: [], handler: 'menu' },
   BACK: { code: 'k', args: [], handler: 'navigation' },
   CANCEL: { code: 'x', args: [], handler: 'navigation' },
@@ -69,8 +81,8 @@ export const BUTTON = {
 export type ButtonId = keyof typeof BUTTON;
 export type HandlerName = (typeof BUTTON)[ButtonId]['handler'];
 
-/** Argument values are short slugs; anything else in callback data is forged or corrupt. */
-export const ARG_PATTERN = /^[a-z0-9_-]{1,24}$/;
+/** Argument values are short slugs (a job ref is 32 hex digits); anything else is forged or corrupt. */
+export const ARG_PATTERN = /^[a-z0-9_-]{1,32}$/;
 
 /**
  * Where each button goes from each screen. A button that is not listed for a screen cannot appear on it,
@@ -99,7 +111,12 @@ export const TRANSITIONS: ReadonlyArray<{ from: ScreenId; button: ButtonId; to: 
   { from: 'HELP', button: 'BACK', to: 'MAIN_MENU' },
   { from: 'BALANCE', button: 'TOPUP', to: 'BALANCE' },
   { from: 'BALANCE', button: 'BACK', to: 'MAIN_MENU' },
+  { from: 'HISTORY', button: 'HISTORY_PAGE', to: 'HISTORY' },
+  // The job's outcome comes again as a new message; the list stays the chat's live screen (RESULT is detached).
+  { from: 'HISTORY', button: 'HISTORY_JOB', to: 'RESULT' },
   { from: 'HISTORY', button: 'BACK', to: 'MAIN_MENU' },
+  { from: 'RESULT', button: 'REPEAT', to: 'QUEUED' },
+  { from: 'QUEUED', button: 'HISTORY', to: 'HISTORY' },
   { from: 'DEBUG', button: 'DEBUG_LIST', to: 'DEBUG' },
   { from: 'DEBUG', button: 'DEBUG_TRACE', to: 'DEBUG' },
   { from: 'QUEUED', button: 'BACK', to: 'MAIN_MENU' },

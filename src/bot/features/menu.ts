@@ -33,9 +33,7 @@ menu.onCommand('help', async (ctx) => {
   return success;
 });
 
-for (const button of ['HELP', 'HISTORY'] as const) {
-  menu.button(button, async (ctx, action) => {
-    await showScreen(ctx, action.target, 'edit');
-    return success;
-  });
-}
+menu.button('HELP', async (ctx, action) => {
+  await showScreen(ctx, action.target, 'edit');
+  return success;
+});
