@@ -160,13 +160,17 @@ function dropLegend(metric: (typeof COLLECTOR_DROP_METRICS)[number]): string {
   return `${what}: ${signal.replaceAll('_', ' ')}${stage.startsWith('exporter') ? ' {{exporter}}' : ''}`;
 }
 
-/** start → category → model → parameters → confirm, in the UI registry's screen ids. */
+/**
+ * start → category → model → parameters → confirm → queued (a paid generation; Repeat lands there too),
+ * in the UI registry's screen ids.
+ */
 export const FUNNEL: readonly ScreenId[] = [
   SCREEN.MAIN_MENU,
   SCREEN.CATEGORY_PICK,
   SCREEN.MODEL_PICK,
   SCREEN.PARAMS_FORM,
   SCREEN.CONFIRM,
+  SCREEN.QUEUED,
 ];
 
 export const BOT_OVERVIEW: DashboardSpec = {
