@@ -1,6 +1,6 @@
 import { Api } from 'grammy';
 import type { Message, Update } from 'grammy/types';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { Store } from '../src/store/index.js';
 import { ATTR, SPAN } from '../src/telemetry/conventions.js';
 import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
@@ -246,10 +246,49 @@ describe.each([
         stars: 50,
       });
       expect(h.standIn.lastMessage(mona.id)?.text).toMatch(/Support code/);
+      // The first attempt and its three retries, each refused by the store.
       expect(await metric(h, 'tracegram_ledger_operations_total{operation="credit",result="error"}')).toBe(
-        errorsBefore + 1,
+        errorsBefore + 4,
       );
+      const retries = h
+        .logLines()
+        .filter((l) => l.event === 'PAYMENT_CREDIT_RETRY' && l.trace_id === failed?.trace_id);
+      expect(retries.map((l) => l.delay_ms)).toEqual([250, 1000, 3000]);
       await expectLedger(h.app.store, mona.id, { paid: 0 });
+    },
+  );
+
+  test.runIf(!postgres)(
+    'a store blip during the credit is retried: the payment is credited once, the retry is on record',
+    async () => {
+      const nina = newUser('Nina');
+      const balance = await openBalance(nina);
+      await h.act(() => nina.press(balance, '50 ⭐ → 50 credits'));
+      const retriesBefore = h.logLines().filter((l) => l.event === 'PAYMENT_CREDIT_RETRY').length;
+      // The store fails the first attempt and is back before the retry (the first wait is 250 ms).
+      await h.app.store.db.exec('ALTER TABLE payments RENAME TO payments_away', { operation: 'ALTER' });
+      const restored = (async () => {
+        await vi.waitFor(
+          () =>
+            expect(h.logLines().filter((l) => l.event === 'PAYMENT_CREDIT_RETRY').length).toBeGreaterThan(
+              retriesBefore,
+            ),
+          { timeout: 10_000, interval: 5 },
+        );
+        await h.app.store.db.exec('ALTER TABLE payments_away RENAME TO payments', { operation: 'ALTER' });
+      })();
+      const both = h.waitForOutcomes(2);
+      await nina.pay(invoiceIn(h, nina.id));
+      const [, payment] = await both;
+      await restored;
+      expect(payment).toMatchObject({ outcome: 'success', reasonCode: 'SUCCESS' });
+      const retry = h.logLines().findLast((l) => l.event === 'PAYMENT_CREDIT_RETRY');
+      expect(retry).toMatchObject({ attempt: 1, delay_ms: 250, trace_id: payment?.traceId });
+      expect(
+        h.logLines().some((l) => l.event === 'PAYMENT_CREDIT_FAILED' && l.trace_id === payment?.traceId),
+      ).toBe(false);
+      await expectLedger(h.app.store, nina.id, { paid: 50 });
+      expect(h.standIn.lastMessage(nina.id)?.text).toContain('50 credits');
     },
   );
 

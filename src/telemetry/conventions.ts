@@ -193,6 +193,7 @@ export const EVENT = {
   PAYMENT_CREDITED: 'PAYMENT_CREDITED',
   /** Crediting a payment failed (the store): the user paid and holds nothing yet; alert TracegramPaymentNotCredited. */
   PAYMENT_CREDIT_FAILED: 'PAYMENT_CREDIT_FAILED',
+  PAYMENT_CREDIT_RETRY: 'PAYMENT_CREDIT_RETRY',
   /** Stars went back to a user by an admin's refund, and the credits with them. */
   STARS_REFUNDED: 'STARS_REFUNDED',
   /** /start: the user's first visit or not, and what became of a referral code. */

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GrammyError } from 'grammy';
 import { findPackage } from '../../catalogue/packages.js';
-import { TracegramError } from '../../errors.js';
+import { classifyError } from '../../error-classifier.js';
+import { describeError, TracegramError } from '../../errors.js';
 import { checkPayment, invoicePayload, parseInvoicePayload, STARS_CURRENCY } from '../../payments/invoice.js';
-import { normalisePromoCode } from '../../store/index.js';
+import { type CreditResult, normalisePromoCode, type PaymentInput } from '../../store/index.js';
 import { ATTR, EVENT } from '../../telemetry/conventions.js';
 import { forbidden, isAdmin } from '../admin-gate.js';
 import { Feature } from '../buttons.js';
@@ -66,30 +68,28 @@ payments.handle(
       });
     }
     // Credited as promised by the invoice the user paid (pre-checkout checked it against the offer).
-    const result = await ctx.money.ledger
-      .creditPayment({
-        telegramPaymentChargeId: paid.telegram_payment_charge_id,
-        userId: ctx.from.id,
-        packageId: terms.packageId,
-        currency: paid.currency,
-        stars: paid.total_amount,
-        credits: terms.credits,
-        invoicePayload: paid.invoice_payload,
-        cid: ctx.telemetry.traceId,
-      })
-      .catch((error: unknown) => {
-        // Telegram will not deliver this payment again: whoever answers the alert needs the charge id.
-        ctx.log.error(
-          {
-            event: EVENT.PAYMENT_CREDIT_FAILED,
-            telegram_payment_charge_id: paid.telegram_payment_charge_id,
-            package: terms.packageId,
-            stars: paid.total_amount,
-          },
-          'payment taken but not credited',
-        );
-        throw error;
-      });
+    const result = await creditRetried(ctx, {
+      telegramPaymentChargeId: paid.telegram_payment_charge_id,
+      userId: ctx.from.id,
+      packageId: terms.packageId,
+      currency: paid.currency,
+      stars: paid.total_amount,
+      credits: terms.credits,
+      invoicePayload: paid.invoice_payload,
+      cid: ctx.telemetry.traceId,
+    }).catch((error: unknown) => {
+      // Telegram will not deliver this payment again: whoever answers the alert needs the charge id.
+      ctx.log.error(
+        {
+          event: EVENT.PAYMENT_CREDIT_FAILED,
+          telegram_payment_charge_id: paid.telegram_payment_charge_id,
+          package: terms.packageId,
+          stars: paid.total_amount,
+        },
+        'payment taken but not credited',
+      );
+      throw error;
+    });
     if (result.status === 'duplicate') {
       // The first delivery thanked the user already; saying it twice would look like two payments.
       return reject('DUPLICATE_PAYMENT', 'payment already credited');
@@ -236,6 +236,30 @@ async function drawBalance(ctx: BotContext, how: 'edit' | 'send', notice?: strin
     notice,
   };
   await showScreen(ctx, 'BALANCE', how);
+}
+
+/**
+ * Waits between attempts to credit a payment whose store call failed. Telegram delivers successful_payment
+ * once, so a store blip (a failover, a dropped connection) must not cost the user their credits; the
+ * charge id makes a retry safe (a credit that did commit is found as a duplicate). ~4 s in all: within
+ * Telegram's webhook patience, and short enough that a dead store reaches the alert soon.
+ */
+const CREDIT_RETRY_DELAYS_MS = [250, 1000, 3000];
+
+async function creditRetried(ctx: BotContext, payment: PaymentInput): Promise<CreditResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.money.ledger.creditPayment(payment);
+    } catch (error) {
+      const delayMs = CREDIT_RETRY_DELAYS_MS[attempt - 1];
+      if (delayMs === undefined || classifyError(error).reasonCode !== 'DB_ERROR') throw error;
+      ctx.log.warn(
+        { event: EVENT.PAYMENT_CREDIT_RETRY, attempt, delay_ms: delayMs, detail: describeError(error) },
+        'payment credit failed in the store: retrying',
+      );
+      await sleep(delayMs);
+    }
+  }
 }
 
 function paymentAttributes(terms: { invoice_payload: string; total_amount: number }) {
