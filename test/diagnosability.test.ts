@@ -239,13 +239,17 @@ describe('the diagnosability suite', () => {
         const invoice = h.standIn.messages(user.id).findLast((m) => m.invoice !== undefined) as Message;
         const ledger = h.app.store.ledger;
         const credit = ledger.creditPayment;
+        // Down for longer than the bot's retries (~4 s): the payment ends uncredited and alerted.
         ledger.creditPayment = async () => {
-          ledger.creditPayment = credit;
           throw new StoreError('ledger write failed', { detail: 'ECONNRESET' });
         };
-        const both = h.waitForOutcomes(2);
-        await user.pay(invoice);
-        await both;
+        try {
+          const both = h.waitForOutcomes(2, 20_000);
+          await user.pay(invoice);
+          await both;
+        } finally {
+          ledger.creditPayment = credit;
+        }
         return shownCode(user);
       },
     },
