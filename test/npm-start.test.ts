@@ -48,10 +48,11 @@ describe('npm start against a Bot API emulator and an OTLP receiver', () => {
     child.on('exit', (code) => {
       exitCode = code;
     });
-    await standIn.waitFor({ method: 'setMyCommands' }, 30_000).catch((error) => {
+    // A cold start takes 10 s on a quiet 2-core machine and three times that on a busy one.
+    await standIn.waitFor({ method: 'setMyCommands' }, 60_000).catch((error) => {
       throw new Error(`the bot did not start: ${error}\nstdout: ${stdout}\nstderr: ${stderr}`);
     });
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     if (exitCode === null) child.kill('SIGKILL');

@@ -57,12 +57,14 @@ describe('shutdown with a collector that never answers', () => {
       stderr += chunk;
     });
     child.stdout?.resume();
-    await standIn.waitFor({ method: 'setMyCommands' }, 30_000);
+    // A cold start (tsx, PGlite's WebAssembly, the migrations) takes 10 s on a quiet 2-core machine and
+    // three times that on a busy one.
+    await standIn.waitFor({ method: 'setMyCommands' }, 60_000);
     // Something to export: one update's spans and logs sit in the batch processors.
     const user = standIn.user({ id: 515151, first_name: 'Tess', language_code: 'en' });
     await user.sendCommand('/start');
     await standIn.waitFor({ method: 'sendMessage', count: 1 }, 15_000);
-  }, 60_000);
+  }, 90_000);
 
   afterEach(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

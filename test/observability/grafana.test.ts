@@ -18,7 +18,7 @@ import {
   normaliseTraceId,
   traceUrl,
 } from '../../src/telemetry/grafana.js';
-import { SCREEN } from '../../src/ui/registry.js';
+import { SCREEN, TRANSITIONS } from '../../src/ui/registry.js';
 import {
   type DashboardJson,
   dashboardFiles,
@@ -216,14 +216,23 @@ describe('alerting', () => {
 });
 
 describe('dashboards', () => {
-  test('the funnel follows the UI registry: start → category → model → parameters → confirm', () => {
+  test('the funnel follows the UI registry: start → category → model → parameters → confirm → queued', () => {
     expect(FUNNEL).toEqual([
       SCREEN.MAIN_MENU,
       SCREEN.CATEGORY_PICK,
       SCREEN.MODEL_PICK,
       SCREEN.PARAMS_FORM,
       SCREEN.CONFIRM,
+      SCREEN.QUEUED,
     ]);
+    // Each step is one press away from the one before it.
+    for (const [i, to] of FUNNEL.entries()) {
+      if (i > 0)
+        expect(
+          TRANSITIONS.some((t) => t.from === FUNNEL[i - 1] && t.to === to),
+          to,
+        ).toBe(true);
+    }
   });
 
   test.each(dashboardFiles())('%s: panels do not overlap and fit the 24-column grid', (file) => {
