@@ -4,7 +4,12 @@ import { Bot, type Composer, type Context, type StorageAdapter, session } from '
 import type { Diagnostics } from '../debug/diagnostics.js';
 import type { Generation } from '../generation/generation.js';
 import type { ProcessedUpdates, SessionStorage } from '../store/index.js';
-import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
+import {
+  NO_HANDLER,
+  type TracegramTelemetryOptions,
+  tracegramTelemetry,
+  WEBHOOK_REPLY_METHODS,
+} from '../telemetry/grammy/index.js';
 import { botApiFetch } from './bot-api-fetch.js';
 import { callbackGuard } from './callback-guard.js';
 import { type BotContext, initialSession, type MoneyDeps, type SessionData } from './context.js';
@@ -82,7 +87,14 @@ export function createBot(
   deps: BotDeps,
   features: readonly Composer<BotContext>[] = FEATURES,
 ): Bot<BotContext> {
-  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot, fetch: botApiFetch() } });
+  const bot = new Bot<BotContext>(deps.token, {
+    client: {
+      apiRoot: deps.apiRoot,
+      fetch: botApiFetch(),
+      // Webhook mode only (polling has no answer to ride on): see WEBHOOK_REPLY_METHODS.
+      canUseWebhookReply: (method) => WEBHOOK_REPLY_METHODS.has(method),
+    },
+  });
   const telemetry = tracegramTelemetry<BotContext>({ apiRoot: deps.apiRoot, ...deps.telemetry });
   bot.api.config.use(...telemetry.transformers);
   bot.use(telemetry);
