@@ -32,7 +32,7 @@ import { createHttpServer, WEBHOOK_PATH } from './server/http-server.js';
 import { createMetricsServer } from './server/metrics-server.js';
 import { ENTRY_KINDS, LEDGER_RESULTS, type Store, storeToOpen } from './store/index.js';
 import { EVENT, INSTRUMENTATION_SCOPE } from './telemetry/conventions.js';
-import { markReceived, type UpdateSummary } from './telemetry/grammy/index.js';
+import { markReceived, type UpdateSummary, WebhookAnswer } from './telemetry/grammy/index.js';
 import { LogRecorder } from './telemetry/log-recorder.js';
 import { createLogger, type Logger } from './telemetry/logger.js';
 import { createPseudonymizer } from './telemetry/pseudonym.js';
@@ -252,9 +252,17 @@ export function createApp(config: Config, telemetry: Telemetry, options: AppOpti
             secret: config.webhookSecret ?? '',
             // Rejects only when the update never reached the middleware: the route answers 500 and Telegram
             // delivers it again.
-            handleUpdate: (update) => {
+            // Resolves with the Bot API call the update answered in the webhook's answer, if any.
+            handleUpdate: async (update) => {
               markReceived(update);
-              return answerWebhook(update, () => undefined);
+              const answer = new WebhookAnswer();
+              let call: string | undefined;
+              try {
+                await answerWebhook(update, answer.respond);
+              } finally {
+                call = answer.close();
+              }
+              return call;
             },
           },
         }

@@ -288,3 +288,69 @@ describe('telemetry of the pipeline itself', () => {
     expect(await polls()).toBe(before);
   });
 });
+
+describe('answers in the webhook answer', () => {
+  test('a button press is answered in the webhook answer, one Bot API round trip less, and its span says so', async () => {
+    const secret = 'reply-secret';
+    const h = await startHarness({
+      env: { BOT_MODE: 'webhook', WEBHOOK_SECRET: secret, PUBLIC_URL: 'http://127.0.0.1:9' },
+    });
+    try {
+      const userId = freshUserId();
+      const user = h.standIn.user({ id: userId, first_name: 'Wes', language_code: 'en' });
+      const deliver = async (update: unknown) => {
+        let answer: { status: number; body: string } | undefined;
+        const summary = await h.act(async () => {
+          const response = await fetch(`${h.httpUrl}/telegram/webhook`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': secret },
+            body: JSON.stringify(update),
+          });
+          answer = { status: response.status, body: await response.text() };
+        });
+        return { summary, status: answer?.status, body: JSON.parse(answer?.body ?? 'null') };
+      };
+
+      // A message is answered with a status: its reply is a call of its own.
+      const started = await deliver(startUpdate(userId));
+      expect(started.summary.reasonCode).toBe('SUCCESS');
+      expect(started.body).toEqual({ status: 'ok' });
+
+      // The stand-in queues the press (nothing listens at PUBLIC_URL); it is delivered here.
+      const press = await user.press(h.standIn.lastMessage(userId) as Message, '🖼 Images');
+      const queryId = press.callback_query?.id;
+      const pressed = await deliver(press);
+      expect(pressed.summary.reasonCode).toBe('SUCCESS');
+      expect(pressed.status).toBe(200);
+      expect(pressed.body).toEqual({ method: 'answerCallbackQuery', callback_query_id: queryId });
+      // No round trip of its own to the Bot API…
+      expect(h.standIn.calls.filter((c) => c.method === 'answerCallbackQuery')).toHaveLength(0);
+      // …and its span is still there, saying where the answer went.
+      const view = TraceView.of(pressed.summary.traceId, h.finishedSpans());
+      const answerSpan = view.one('botapi answerCallbackQuery');
+      expect(answerSpan.attributes).toMatchObject({
+        [ATTR.BOTAPI_OK]: true,
+        [ATTR.BOTAPI_WEBHOOK_REPLY]: true,
+      });
+      expect(answerSpan.attributes['http.response.status_code']).toBeUndefined();
+      expect(view.parentOf(answerSpan)).toBe(view.root);
+
+      // A stale press (the same button again, on a keyboard that has changed) gets its toast the same way.
+      const stale = await deliver({
+        ...press,
+        update_id: uniqueUpdateId(),
+        callback_query: { ...press.callback_query, id: `${queryId}-again` },
+      });
+      expect(stale.summary.reasonCode).toBe('STATE_MISMATCH');
+      expect(stale.body).toMatchObject({
+        method: 'answerCallbackQuery',
+        callback_query_id: `${queryId}-again`,
+        text: expect.any(String),
+      });
+      // Again no round trip of its own.
+      expect(h.standIn.calls.filter((c) => c.method === 'answerCallbackQuery')).toHaveLength(0);
+    } finally {
+      await h.stop();
+    }
+  });
+});

@@ -233,6 +233,75 @@ describe.each(engines)('store on $kind', (engine) => {
     });
   });
 
+  describe('the claim that reads the session', () => {
+    test("claims once, and the first claim reads the chat's session in the same statement", async () => {
+      const updates = store.processedUpdates;
+      const key = `claim:${randomUUID()}`;
+      const botId = 700_000 + Math.floor(Math.random() * 100_000);
+      await expect(updates.claimWithSession(botId, 1, key)).resolves.toEqual({
+        claimed: true,
+        session: undefined,
+      });
+      await store.sessions<{ screen: string }>().write(key, { screen: 'HELP' });
+      tracing.exporter.reset();
+      await expect(updates.claimWithSession(botId, 2, key)).resolves.toEqual({
+        claimed: true,
+        session: { screen: 'HELP' },
+      });
+      // One query, named after the claim.
+      expect(tracing.spans().map((span) => span.name)).toEqual(['INSERT processed_updates']);
+      // A repeat is refused and reads nothing; the plain claim agrees.
+      await expect(updates.claimWithSession(botId, 2, key)).resolves.toEqual({ claimed: false });
+      await expect(updates.claim(botId, 2)).resolves.toBe(false);
+    });
+
+    // PGlite is one process's own database; two processes share only PostgreSQL.
+    test.runIf(engine.kind === 'postgres')(
+      'two processes sharing the store: each update reads the session the other one last wrote',
+      async () => {
+        // Two stores on one database are two bot processes; each update is claimed, read, changed and written.
+        const other = await openStore(isolated.options);
+        try {
+          const key = `shared:${randomUUID()}`;
+          const botId = 800_000 + Math.floor(Math.random() * 100_000);
+          const processes = [store, other].map((s) => ({
+            updates: s.processedUpdates,
+            sessions: s.sessions<{ n: number }>(),
+          }));
+          for (let updateId = 1; updateId <= 6; updateId += 1) {
+            const process = processes[updateId % 2] as (typeof processes)[number];
+            const claim = await process.updates.claimWithSession(botId, updateId, key);
+            expect(claim.claimed).toBe(true);
+            if (!claim.claimed) return;
+            process.sessions.prime(key, claim.session as { n: number } | undefined);
+            const session = (await process.sessions.read(key)) ?? { n: 0 };
+            // Never a stale copy: the other process's write of the previous update is what this one reads.
+            expect(session.n).toBe(updateId - 1);
+            await process.sessions.write(key, { n: updateId });
+            process.sessions.forget(key);
+          }
+          await expect(store.sessions<{ n: number }>().read(key)).resolves.toEqual({ n: 6 });
+        } finally {
+          await other.close();
+        }
+      },
+    );
+
+    test('a primed session serves one read of its update only; forgotten, the next read queries the store', async () => {
+      const sessions = store.sessions<{ v: string }>();
+      const key = `primed:${randomUUID()}`;
+      await sessions.write(key, { v: 'stored' });
+      sessions.prime(key, { v: 'primed' });
+      await expect(sessions.read(key)).resolves.toEqual({ v: 'primed' });
+      // Taken once: the next read is the store's.
+      await expect(sessions.read(key)).resolves.toEqual({ v: 'stored' });
+      // An update that ended before reading its session leaves nothing behind.
+      sessions.prime(key, { v: 'never read' });
+      sessions.forget(key);
+      await expect(sessions.read(key)).resolves.toEqual({ v: 'stored' });
+    });
+  });
+
   describe('sessions', () => {
     test('write, read, overwrite, delete', async () => {
       const sessions = store.sessions<{ step: string; count: number }>();

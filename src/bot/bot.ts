@@ -2,8 +2,13 @@ import type { I18n } from '@grammyjs/i18n';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Composer, type Context, type StorageAdapter, session } from 'grammy';
 import type { Diagnostics } from '../debug/diagnostics.js';
-import type { ProcessedUpdates } from '../store/index.js';
-import { NO_HANDLER, type TracegramTelemetryOptions, tracegramTelemetry } from '../telemetry/grammy/index.js';
+import type { ProcessedUpdates, SessionStorage } from '../store/index.js';
+import {
+  NO_HANDLER,
+  type TracegramTelemetryOptions,
+  tracegramTelemetry,
+  WEBHOOK_REPLY_METHODS,
+} from '../telemetry/grammy/index.js';
 import { botApiFetch } from './bot-api-fetch.js';
 import { callbackGuard } from './callback-guard.js';
 import {
@@ -31,13 +36,25 @@ function sessionKey(ctx: Context): string | undefined {
   return ctx.chat?.id.toString();
 }
 
+/** The session an update reads, as far as the claim can read it ahead: private chats only (groups get none). */
+function privateSessionKey(ctx: Context): string | undefined {
+  return ctx.chat?.type === 'private' ? sessionKey(ctx) : undefined;
+}
+
+function canPrime(
+  sessions: StorageAdapter<SessionData> | SessionStorage<SessionData>,
+): sessions is SessionStorage<SessionData> {
+  return 'prime' in sessions && typeof sessions.prime === 'function';
+}
+
 /** The BUTTON_MAX_AGE_HOURS default, for bots built without a config (tests). */
 export const DEFAULT_BUTTON_MAX_AGE_HOURS = 48;
 
 export interface BotDeps {
   token: string;
   apiRoot: string;
-  sessions: StorageAdapter<SessionData>;
+  /** A `SessionStorage` (the store's) also takes the session row read with the update's claim. */
+  sessions: StorageAdapter<SessionData> | SessionStorage<SessionData>;
   telemetry: TracegramTelemetryOptions;
   money: MoneyDeps;
   /** Where update ids are claimed; unset: no deduplication (a bot fed by hand in tests). */
@@ -76,7 +93,14 @@ export function createBot(
   deps: BotDeps,
   features: readonly Composer<BotContext>[] = FEATURES,
 ): Bot<BotContext> {
-  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot, fetch: botApiFetch() } });
+  const bot = new Bot<BotContext>(deps.token, {
+    client: {
+      apiRoot: deps.apiRoot,
+      fetch: botApiFetch(),
+      // Webhook mode only (polling has no answer to ride on): see WEBHOOK_REPLY_METHODS.
+      canUseWebhookReply: (method) => WEBHOOK_REPLY_METHODS.has(method),
+    },
+  });
   const telemetry = tracegramTelemetry<BotContext>({ apiRoot: deps.apiRoot, ...deps.telemetry });
   bot.api.config.use(...telemetry.transformers);
   bot.use(telemetry);
@@ -100,7 +124,14 @@ export function createBot(
   bot.errorBoundary(
     handleBotError,
     deps.i18n ?? createI18n(),
-    ...(deps.processedUpdates ? [deduplicate(deps.processedUpdates)] : []),
+    ...(deps.processedUpdates
+      ? [
+          deduplicate(
+            deps.processedUpdates,
+            canPrime(deps.sessions) ? { storage: deps.sessions, keyOf: privateSessionKey } : undefined,
+          ),
+        ]
+      : []),
     privateChatsOnly,
     session({ initial: initialSession, storage: deps.sessions, getSessionKey: sessionKey }),
     callbackGuard({

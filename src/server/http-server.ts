@@ -19,7 +19,11 @@ export interface HttpServerDeps {
    * Present in webhook mode only: the secret Telegram must echo, and where updates go. `handleUpdate`
    * throws only when the update could not be handled at all; the route then answers 500 so Telegram retries.
    */
-  webhook?: { secret: string; handleUpdate: (update: Update) => Promise<void> };
+  webhook?: {
+    secret: string;
+    /** Resolves with a Bot API call (JSON with its `method`) to answer the request with, or undefined. */
+    handleUpdate: (update: Update) => Promise<string | undefined>;
+  };
   /** The signed trace page `/debug/traces/:cid` (admins reach it through /debug's links). */
   tracePage?: Omit<TracePageDeps, 'logger'>;
 }
@@ -95,7 +99,9 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
           );
           return reply.code(400).send({ status: 'rejected', reason: HTTP_REASON.MALFORMED_UPDATE });
         }
-        await webhook.handleUpdate(request.body);
+        const call = await webhook.handleUpdate(request.body);
+        // Telegram runs a method call found in the answer (https://core.telegram.org/bots/api#making-requests-when-getting-updates).
+        if (call !== undefined) return reply.type('application/json').send(call);
         return { status: 'ok' };
       },
     );

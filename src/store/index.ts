@@ -32,7 +32,7 @@ export {
   type StoreToOpen,
   storeToOpen,
 } from './open-store.js';
-export { PROCESSED_UPDATE_RETENTION_HOURS, type ProcessedUpdates } from './processed-updates.js';
+export { type Claim, PROCESSED_UPDATE_RETENTION_HOURS, type ProcessedUpdates } from './processed-updates.js';
 export {
   type NewPromoCode,
   normalisePromoCode,
@@ -41,5 +41,5 @@ export {
   type RedeemInput,
   type RedeemResult,
 } from './promo.js';
-export { sessionStorage } from './sessions.js';
+export { type SessionStorage, sessionStorage } from './sessions.js';
 export { REFERRAL_CODE_PATTERN, type StartInput, type StartResult, type Users } from './users.js';

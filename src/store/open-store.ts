@@ -1,5 +1,4 @@
 import type { PGlite } from '@electric-sql/pglite';
-import type { StorageAdapter } from 'grammy';
 import { StoreError } from '../errors.js';
 import type { Db, OwnedDb, StoreEngine } from './db.js';
 import { createLedger, type Ledger, type LedgerSample } from './ledger.js';
@@ -8,7 +7,7 @@ import { type ConnectionLost, createPgDb, databaseAddress } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
 import { type ProcessedUpdates, processedUpdates } from './processed-updates.js';
 import { createPromoCodes, type PromoCodes } from './promo.js';
-import { sessionStorage } from './sessions.js';
+import { type SessionStorage, sessionStorage } from './sessions.js';
 import { createUsers, type Users } from './users.js';
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
@@ -26,7 +25,7 @@ export interface Store {
   readonly users: Users;
   readonly promoCodes: PromoCodes;
   /** grammY session storage (read/write/delete by key), JSONB rows in `sessions`. */
-  sessions<T>(): StorageAdapter<T>;
+  sessions<T>(): SessionStorage<T>;
   /** The ids of updates already taken, for deduplicating Telegram's redeliveries. */
   readonly processedUpdates: ProcessedUpdates;
   /** What the job queue (pg-boss) connects to, once open: the same database, or the same PGlite instance. */

@@ -5,6 +5,18 @@ const TABLE = 'sessions';
 /** Reads whose write never came (the update failed) are forgotten past this many keys. */
 const MAX_REMEMBERED_READS = 10_000;
 
+/** grammY session storage that can be handed a row read elsewhere (with the update's claim). */
+export interface SessionStorage<T> extends StorageAdapter<T> {
+  /**
+   * The row of `key` as just read by the query that claimed the update (undefined: no row): the next
+   * `read(key)` returns it instead of querying. Only for the update that is about to read `key`, and
+   * `forget` must follow it, so a value never outlives its update.
+   */
+  prime(key: string, value: T | undefined): void;
+  /** Drops a primed value no read took (the update ended before its session was read). */
+  forget(key: string): void;
+}
+
 /**
  * grammY session storage in the `sessions` table, one JSONB document per key. Values must be JSON:
  * JSONB reorders object keys and cannot hold `\u0000` in strings.
@@ -13,19 +25,34 @@ const MAX_REMEMBERED_READS = 10_000;
  * as it was read, so a write of exactly what was read is skipped: one round trip less, and a concurrent
  * writer elsewhere is not overwritten with an old copy.
  */
-export function sessionStorage<T>(db: Queryable): StorageAdapter<T> {
+export function sessionStorage<T>(db: Queryable): SessionStorage<T> {
   const lastRead = new Map<string, string>();
+  const primed = new Map<string, T | undefined>();
+  const remember = (key: string, value: T | undefined) => {
+    if (value === undefined) return;
+    if (lastRead.size >= MAX_REMEMBERED_READS) lastRead.clear();
+    lastRead.set(key, JSON.stringify(value));
+  };
   return {
+    prime(key, value) {
+      primed.set(key, value);
+    },
+    forget(key) {
+      primed.delete(key);
+    },
     async read(key) {
+      if (primed.has(key)) {
+        const value = primed.get(key);
+        primed.delete(key);
+        remember(key, value);
+        return value;
+      }
       const { rows } = await db.query<{ value: T }>(`SELECT value FROM ${TABLE} WHERE key = $1`, [key], {
         operation: 'SELECT',
         table: TABLE,
       });
       const value = rows[0]?.value;
-      if (value !== undefined) {
-        if (lastRead.size >= MAX_REMEMBERED_READS) lastRead.clear();
-        lastRead.set(key, JSON.stringify(value));
-      }
+      remember(key, value);
       return value;
     },
     async write(key, value) {
@@ -43,6 +70,7 @@ export function sessionStorage<T>(db: Queryable): StorageAdapter<T> {
     },
     async delete(key) {
       lastRead.delete(key);
+      primed.delete(key);
       await db.query(`DELETE FROM ${TABLE} WHERE key = $1`, [key], { operation: 'DELETE', table: TABLE });
     },
   };

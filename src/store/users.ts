@@ -36,8 +36,25 @@ export const REFERRAL_CODE_PATTERN = /^[a-z2-7]{10}$/;
 
 export function createUsers(db: Db, ledger: Ledger): Users {
   return {
-    start: (input) =>
-      db.transaction(async (tx) => {
+    start: async (input) => {
+      // Without a well-formed referral code there is no referrer to look up and no bonus to grant: the
+      // insert alone decides, atomically, whether the user is new (one round trip, no transaction).
+      if (input.referralCode === undefined || !REFERRAL_CODE_PATTERN.test(input.referralCode)) {
+        const { rowCount } = await db.query(
+          `INSERT INTO ${USERS} (user_id, referred_by) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`,
+          [input.userId, null],
+          { operation: 'INSERT', table: USERS },
+        );
+        if (rowCount === 0) {
+          return { status: 'known', referral: input.referralCode === undefined ? 'none' : 'not_new' };
+        }
+        return {
+          status: 'new',
+          referrerId: undefined,
+          referral: input.referralCode === undefined ? 'none' : 'unknown_code',
+        };
+      }
+      return db.transaction(async (tx) => {
         const cid = cidOf(input);
         const owner = input.referralCode === undefined ? undefined : await ownerOf(tx, input.referralCode);
         // One's own code: its owner is known already (they asked for it); this only keeps the CHECK quiet.
@@ -64,7 +81,8 @@ export function createUsers(db: Db, ledger: Ledger): Users {
           );
         }
         return { status: 'new', referrerId, referral: 'attributed' } as const;
-      }),
+      });
+    },
 
     referralCode: (userId) =>
       db.transaction(async (tx) => {

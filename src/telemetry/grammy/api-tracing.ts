@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -32,6 +32,26 @@ import { markReceived } from './receipt.js';
 const UNTRACED_METHODS = new Set(['getUpdates']);
 
 const DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+/**
+ * The methods a webhook update may answer in its HTTP answer instead of a call of its own (grammY's
+ * `canUseWebhookReply`): answering a button press only stops its spinner, and it is the update's last
+ * call, so the answer goes out when it would have anyway, with one round trip less. Telegram reports no
+ * result for such a call; its span says so (`tracegram.botapi.webhook_reply`).
+ */
+export const WEBHOOK_REPLY_METHODS: ReadonlySet<string> = new Set(['answerCallbackQuery']);
+
+/** Spans of calls handed to the webhook's answer, as marked by `markWebhookReply`. */
+const webhookReplies = new WeakSet<Span>();
+
+/**
+ * Called where the webhook answer takes a call (the envelope's `send`): the active span is that call's
+ * own, since the tracing transformer runs the webhook-reply methods with their span active.
+ */
+export function markWebhookReply(): void {
+  const span = trace.getActiveSpan();
+  if (span) webhookReplies.add(span);
+}
 
 /** `server.address` and `server.port` of the Bot API root (the port from its scheme when not written). */
 function serverOf(apiRoot: string): { address: string; port: number } {
@@ -67,10 +87,17 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?
     let errorCode = BOTAPI_OK_CODE;
     let stoppedByUs = false;
     try {
-      const response = await prev(method, payload, signal);
+      const response = await (span && WEBHOOK_REPLY_METHODS.has(method)
+        ? context.with(trace.setSpan(context.active(), span), () => prev(method, payload, signal))
+        : prev(method, payload, signal));
       if (method === 'getUpdates' && response.ok) {
         const now = Date.now();
         for (const update of response.result as Update[]) markReceived(update, now);
+      }
+      if (span && webhookReplies.has(span)) {
+        // Handed to Telegram in the webhook's answer: sent, but Telegram answers it with nothing to read.
+        span.setAttributes({ [ATTR.BOTAPI_OK]: true, [ATTR.BOTAPI_WEBHOOK_REPLY]: true });
+        return response;
       }
       // The Bot API answers a refused call with the HTTP status equal to its error_code; grammY hands the
       // transformer the parsed body only, so the status is read from there.

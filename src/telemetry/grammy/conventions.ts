@@ -38,6 +38,8 @@ export const PLUGIN_ATTR = {
   BOTAPI_OK: 'tracegram.botapi.ok',
   BOTAPI_ERROR_CODE: 'tracegram.botapi.error_code',
   BOTAPI_RETRY_AFTER: 'tracegram.botapi.retry_after',
+  /** The call rode on the webhook's answer (grammY's webhook reply): Telegram reports no result for it. */
+  BOTAPI_WEBHOOK_REPLY: 'tracegram.botapi.webhook_reply',
 } as const;
 
 /** Incubating semantic-convention keys, copied here as the semconv package advises; stable ones are imported. */

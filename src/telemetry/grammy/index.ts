@@ -2,11 +2,12 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import type { Context, MiddlewareFn, MiddlewareObj, Transformer } from 'grammy';
 import { safely } from '../safely.js';
 import { apiDeadline, DEFAULT_BOTAPI_DEADLINE_MS } from './api-deadline.js';
-import { apiTracing } from './api-tracing.js';
+import { apiTracing, markWebhookReply } from './api-tracing.js';
 import { PLUGIN_EVENT as EVENT } from './conventions.js';
 import type { TelemetryFlavor, TracegramTelemetryOptions } from './types.js';
 import { UpdateTelemetry } from './update-telemetry.js';
 
+export { WEBHOOK_REPLY_METHODS } from './api-tracing.js';
 export { markReceived } from './receipt.js';
 export type { TelemetryFlavor, TelemetryHooks, TracegramTelemetryOptions, UpdateSummary } from './types.js';
 export { NO_HANDLER, UpdateTelemetry } from './update-telemetry.js';
@@ -101,4 +102,28 @@ function answerTracking(ctx: TelemetryFlavor): Transformer {
     }
     return response;
   };
+}
+
+/**
+ * One webhook request's answer. grammY hands it at most one Bot API call (one of `WEBHOOK_REPLY_METHODS`,
+ * when the bot's client allows it), which the HTTP route sends as its body; that call's span is marked
+ * `tracegram.botapi.webhook_reply`. Once the route has answered (an update that outlived the webhook
+ * timeout) no call can ride on it any more: it fails, on its span, rather than vanish.
+ */
+export class WebhookAnswer {
+  #body: string | undefined;
+  #closed = false;
+
+  /** The `respond` of grammY's `callback` webhook adapter. */
+  readonly respond = (json: string): void => {
+    if (this.#closed) throw new Error('the webhook request was already answered');
+    this.#body = json;
+    markWebhookReply();
+  };
+
+  /** The route answers now: the call to send as the body, if one was handed over. */
+  close(): string | undefined {
+    this.#closed = true;
+    return this.#body;
+  }
 }
