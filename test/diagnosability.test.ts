@@ -36,7 +36,7 @@ import {
  */
 
 /** The bots of the suite: one with the default provider, and one per provider fault (set at start-up). */
-type BotName = 'main' | 'provider-error' | 'lost-callback';
+type BotName = 'main' | 'provider-error' | 'lost-callback' | 'silent-provider';
 
 interface FaultCase {
   name: string;
@@ -100,7 +100,8 @@ describe('the diagnosability suite', () => {
       logs: () => h.otel.logs.getFinishedLogRecords(),
     });
     source = new TempoLokiSource({ tempoUrl: fake.tempoUrl, lokiUrl: fake.lokiUrl });
-  });
+    // A bot with pg-boss takes a while to start on a loaded 2-core machine.
+  }, 60_000);
   afterAll(async () => {
     await fake?.stop();
     for (const [name, bot] of bots) if (name !== 'main') await bot.stop();
@@ -110,7 +111,7 @@ describe('the diagnosability suite', () => {
       `diagnosed ${diagnosed}/${results.length} (${Math.round((diagnosed / Math.max(results.length, 1)) * 100)}%) from Tempo + Loki alone`,
       ...results.map(
         (r) =>
-          `${r.diagnosed ? '✓' : '✗'} ${String(Math.round(r.ms)).padStart(4)} ms  ${r.reason.padEnd(18)} ${r.stage.padEnd(40)} ${r.name}`,
+          `${r.diagnosed ? '✓' : '✗'} ${String(Math.round(r.ms)).padStart(4)} ms  ${r.reason.padEnd(18)} ${r.stage.padEnd(50)} ${r.name}`,
       ),
       ...NOT_YET.map((n) => `- not produced: ${n.name} (${n.why})`),
     ];
@@ -125,6 +126,8 @@ describe('the diagnosability suite', () => {
       main: {},
       'provider-error': { LOCAL_PROVIDER_FAULT: 'error', LOCAL_PROVIDER_DELAY_MS: '50' },
       // The provider accepts the task and never calls back: the sweep ends the job at its deadline.
+      // The provider takes the submit and never answers it: the worker gives up at the job's deadline.
+      'silent-provider': { LOCAL_PROVIDER_FAULT: 'timeout', JOB_TIMEOUT_S: '2' },
       'lost-callback': {
         LOCAL_PROVIDER_FAULT: 'no-callback',
         LOCAL_PROVIDER_DELAY_MS: '50',
@@ -410,6 +413,26 @@ describe('the diagnosability suite', () => {
         // The code shown is the job's cid: the Generate press, not the sweep's own trace.
         expect(code).toBe(pressed.traceId);
         return code;
+      },
+    },
+    {
+      name: 'my image never came: the provider does not answer the submit',
+      reasonCode: 'DOWNSTREAM_TIMEOUT',
+      failingStage: 'process generation › provider submit',
+      downstream:
+        /^generation provider \(at 127\.0\.0\.1\) submit → timeout: provider submit got no answer within \d+ ms$/,
+      laterStep: 'ledger refund',
+      toldUser: /^"The Stable Diffusion XL generation took too long and was cancelled\./,
+      exitCode: 1,
+      bot: 'silent-provider',
+      who: 'new',
+      run: async (user, b) => {
+        await credit(b, user.id, 10);
+        const pressed = await generate(b, user);
+        expect(pressed.reasonCode).toBe('SUCCESS');
+        await b.standIn.waitFor(REFUND_MESSAGE, 20_000);
+        await ended('process generation', pressed.traceId);
+        return shownCode(user, b);
       },
     },
     {

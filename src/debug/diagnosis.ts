@@ -327,6 +327,12 @@ function describeDownstream(span: SpanView, logs: readonly LogView[], spans: rea
       a[ATTR.BOTAPI_RETRY_AFTER] === undefined ? '' : ` (retry after ${a[ATTR.BOTAPI_RETRY_AFTER]} s)`;
     return `Telegram Bot API ${method} → ${code === 'network' ? 'no answer (network)' : code}${description ? `: ${description}` : ''}${retry}`;
   }
+  if (span.name === SPAN.PROVIDER_SUBMIT || span.name === SPAN.PROVIDER_RESULT) {
+    const server = str(a['server.address']);
+    const status = str(a['http.response.status_code']);
+    const what = [str(a['error.type']), span.statusMessage].filter(Boolean).join(': ');
+    return `generation provider${server ? ` (at ${server})` : ''} ${span.name.replace('provider ', '')}${status ? ` → HTTP ${status}` : ''} → ${what || 'failed'}`;
+  }
   if (span.name === SPAN.JOB_FAIL) {
     // The job ended without a failed call of ours: the provider failed the task or never called back.
     const submit = spans.find((s) => s.name === SPAN.PROVIDER_SUBMIT);
