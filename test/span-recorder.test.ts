@@ -51,3 +51,19 @@ test('the total span budget evicts whole traces, oldest first, never half of one
   expect(ids.map((id) => recorder.trace(id).length)).toEqual([0, 0, 5, 5]);
   expect(recorder.spans().length).toBeLessThanOrEqual(12);
 });
+
+test('a later step that continues the trace from a stored context (a job worker, a callback) keeps the root', () => {
+  const recorder = new SpanRecorder();
+  const provider = new TracerProvider({ spanProcessors: [recorder] });
+  const tracer = provider.getTracer('test');
+  const root = tracer.startSpan('update callback_query');
+  tracer.startSpan('job enqueue', {}, trace.setSpan(context.active(), root)).end();
+  root.end();
+  // What a worker or callback does with the job's stored traceparent: a remote parent, ending after the root.
+  const stored = trace.setSpanContext(context.active(), { ...root.spanContext(), isRemote: true });
+  tracer.startSpan('provider callback', {}, stored).end();
+  const id = root.spanContext().traceId;
+  const names = recorder.trace(id).map((s) => s.name);
+  expect(names[0]).toBe('update callback_query');
+  expect(names.slice(1).sort()).toEqual(['job enqueue', 'provider callback']);
+});

@@ -1,3 +1,4 @@
+import { findModel } from '../catalogue/models.js';
 import { ATTR, SPAN } from '../telemetry/conventions.js';
 import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
 import { nextStepFor } from './next-steps.js';
@@ -50,7 +51,7 @@ export interface ChainStep {
 
 export interface DiagnoseOptions {
   /** The English text of a reply key (locales/en.ftl), for "what the user was told". */
-  replyText?: (key: string, variables?: Record<string, string>) => string | undefined;
+  replyText?: (key: string, variables?: Record<string, string | number>) => string | undefined;
 }
 
 const str = (value: unknown): string | undefined =>
@@ -86,8 +87,28 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
   const rootEnd = root ? root.startMs + root.durationMs + CLOCK_SLACK_MS : Number.POSITIVE_INFINITY;
   const depthOf = depthFunction(spans);
 
-  const updateSpans = spans.filter((span) => span !== root && span.startMs <= rootEnd);
-  const laterSpans = spans.filter((span) => span !== root && span.startMs > rootEnd);
+  // Later steps: what ran after the update, or apart from it under the same cid: a job's worker (`process
+  // generation`, a CONSUMER), a provider callback (a SERVER), a linked trace's root (the deadline sweep),
+  // with everything under them. A fast worker may start before the update ends; it is still a later step.
+  const byId = new Map(spans.map((span) => [span.spanId, span]));
+  const beginsLaterStep = (span: SpanView) =>
+    span !== root &&
+    (span.parentSpanId === undefined ||
+      span.kind === 'consumer' ||
+      span.kind === 'server' ||
+      span.startMs > rootEnd);
+  const isLater = (span: SpanView) => {
+    for (let s: SpanView | undefined = span, n = 0; s && s !== root && n < 64; n += 1) {
+      if (beginsLaterStep(s)) return true;
+      s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
+    }
+    return false;
+  };
+  const updateSpans = treeOrder(
+    spans.filter((span) => span !== root && !isLater(span)),
+    byId,
+  );
+  const laterSpans = treeOrder(spans.filter(isLater), byId);
   const failedSpans = updateSpans.filter((span) => span.status === 'error' && span.name !== SPAN.REJECTED);
   // The deepest failure is the cause; its ancestors merely carry it up.
   const cause = [...failedSpans].sort((a, b) => depthOf(b) - depthOf(a) || a.startMs - b.startMs)[0];
@@ -100,9 +121,10 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
   const laterFailure =
     [...laterFailures].sort((a, b) => depthOf(b) - depthOf(a) || a.startMs - b.startMs)[0] ?? laterDecision;
   const laterOverrides = SUCCESSFUL_OUTCOMES.has(rootOutcome) && laterDecision !== undefined;
-  const outcome = laterOverrides ? 'error' : rootOutcome;
+  const laterCode = attr(laterDecision, ATTR.REASON_CODE) as ReasonCode | undefined;
+  const outcome = laterOverrides ? (REASON_CODES[laterCode as ReasonCode]?.kind ?? 'error') : rootOutcome;
   const reasonCode = laterOverrides
-    ? (attr(laterDecision, ATTR.REASON_CODE) as string)
+    ? (laterCode as string)
     : (attr(root, ATTR.REASON_CODE) ??
       attr(rejected, ATTR.REASON_CODE) ??
       (outcome === 'silent' ? 'NONE' : 'unknown'));
@@ -121,7 +143,8 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
     (cause ?? laterFailure)?.statusMessage;
 
   const failingStage = (() => {
-    if (SUCCESSFUL_OUTCOMES.has(rootOutcome) && laterFailure) return pathOf(laterFailure, spans);
+    if (SUCCESSFUL_OUTCOMES.has(rootOutcome) && laterFailure)
+      return pathOf(laterFailure, spans, new Set(updateSpans));
     if (outcome === 'success') return undefined;
     if (cause) return pathOf(cause, spans);
     if (outcome === 'silent') return `handler ${handler ?? 'none'}`;
@@ -129,15 +152,18 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
     return `handler ${handler ?? 'none'}`;
   })();
 
-  const chain = (list: SpanView[]) =>
-    list.map((span) => ({
+  const chain = (list: SpanView[]) => {
+    const members = new Set(list);
+    return list.map((span) => ({
       offsetMs: root ? span.startMs - root.startMs : 0,
       durationMs: span.durationMs,
-      depth: Math.max(0, depthOf(span) - 1),
+      // Indented under its parent within the same list (a later step starts at the left).
+      depth: depthWithin(span, members, byId),
       name: span.name,
       result: resultOf(span),
       failed: span.status === 'error',
     }));
+  };
 
   const downstreamSpan = cause ?? laterFailure;
   const reasonDetail = laterOverrides
@@ -157,10 +183,10 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
     failingStage,
     errorType,
     errorMessage,
-    downstream: downstreamSpan ? describeDownstream(downstreamSpan, trace.logs) : undefined,
+    downstream: downstreamSpan ? describeDownstream(downstreamSpan, trace.logs, spans) : undefined,
     toldUser: laterOverrides
-      ? toldUser(trace.traceId, reasonCode, laterDecision, laterSpans, trace.logs, options)
-      : toldUser(trace.traceId, reasonCode, rejected ?? root, updateSpans, trace.logs, options),
+      ? toldUser(trace.traceId, reasonCode, laterDecision, laterSpans, trace.logs, options, spans)
+      : toldUser(trace.traceId, reasonCode, rejected ?? root, updateSpans, trace.logs, options, spans),
     chain: chain(updateSpans),
     laterSteps: chain(laterSpans),
     nextStep: nextStepFor({
@@ -168,9 +194,46 @@ export function diagnose(trace: TraceView, options: DiagnoseOptions = {}): Diagn
       outcome,
       errorType: attr(downstreamSpan, 'error.type') ?? errorType,
       botApiErrorCode: attr(downstreamSpan, ATTR.BOTAPI_ERROR_CODE),
+      failingStage,
     }),
     failed,
   };
+}
+
+/** Parents before their children, siblings (and separate subtrees) by start. */
+function treeOrder(list: readonly SpanView[], byId: ReadonlyMap<string, SpanView>): SpanView[] {
+  const members = new Set(list);
+  const children = new Map<SpanView | undefined, SpanView[]>();
+  for (const span of list) {
+    const parent = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+    const key = parent && members.has(parent) ? parent : undefined;
+    children.set(key, [...(children.get(key) ?? []), span]);
+  }
+  const ordered: SpanView[] = [];
+  const visit = (parent: SpanView | undefined) => {
+    const kids = (children.get(parent) ?? []).sort((a, b) => a.startMs - b.startMs);
+    for (const kid of kids) {
+      ordered.push(kid);
+      visit(kid);
+    }
+  };
+  visit(undefined);
+  return ordered;
+}
+
+/** How many of the span's ancestors are in `members`. */
+function depthWithin(
+  span: SpanView,
+  members: ReadonlySet<SpanView>,
+  byId: ReadonlyMap<string, SpanView>,
+): number {
+  let depth = 0;
+  let parent = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+  while (parent && members.has(parent) && depth < 64) {
+    depth += 1;
+    parent = parent.parentSpanId ? byId.get(parent.parentSpanId) : undefined;
+  }
+  return depth;
 }
 
 function depthFunction(spans: readonly SpanView[]): (span: SpanView) => number {
@@ -188,14 +251,15 @@ function depthFunction(spans: readonly SpanView[]): (span: SpanView) => number {
 
 /**
  * `stage render › botapi editMessageText`: the span and its ancestors below the update's root (a linked
- * trace's own root, e.g. `job sweep`, is part of the path).
+ * trace's own root, e.g. `job sweep`, is part of the path). A later step's path starts at the later step
+ * (`provider callback › job fail`), not at the update's span that stored the job's traceparent.
  */
-function pathOf(span: SpanView, spans: readonly SpanView[]): string {
+function pathOf(span: SpanView, spans: readonly SpanView[], stopAt?: ReadonlySet<SpanView>): string {
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   const root = spans.find((s) => s.parentSpanId === undefined);
   const names = [span.name];
   let parent = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
-  while (parent && parent !== root && names.length < 16) {
+  while (parent && parent !== root && !stopAt?.has(parent) && names.length < 16) {
     names.unshift(parent.name);
     parent = parent.parentSpanId ? byId.get(parent.parentSpanId) : undefined;
   }
@@ -252,7 +316,7 @@ function whatUserDid(
   return `sent a ${type} update`;
 }
 
-function describeDownstream(span: SpanView, logs: readonly LogView[]): string {
+function describeDownstream(span: SpanView, logs: readonly LogView[], spans: readonly SpanView[]): string {
   const a = span.attributes;
   const method = str(a[ATTR.BOTAPI_METHOD]);
   if (method) {
@@ -263,6 +327,23 @@ function describeDownstream(span: SpanView, logs: readonly LogView[]): string {
       a[ATTR.BOTAPI_RETRY_AFTER] === undefined ? '' : ` (retry after ${a[ATTR.BOTAPI_RETRY_AFTER]} s)`;
     return `Telegram Bot API ${method} → ${code === 'network' ? 'no answer (network)' : code}${description ? `: ${description}` : ''}${retry}`;
   }
+  if (span.name === SPAN.PROVIDER_SUBMIT || span.name === SPAN.PROVIDER_RESULT) {
+    const server = str(a['server.address']);
+    const status = str(a['http.response.status_code']);
+    const what = [str(a['error.type']), span.statusMessage].filter(Boolean).join(': ');
+    return `generation provider${server ? ` (at ${server})` : ''} ${span.name.replace('provider ', '')}${status ? ` → HTTP ${status}` : ''} → ${what || 'failed'}`;
+  }
+  if (span.name === SPAN.JOB_FAIL) {
+    // The job ended without a failed call of ours: the provider failed the task or never called back.
+    const submit = spans.find((s) => s.name === SPAN.PROVIDER_SUBMIT);
+    const server = str(submit?.attributes['server.address']);
+    const task = str(
+      spans.find((s) => s.attributes[ATTR.PROVIDER_TASK_ID] !== undefined)?.attributes[ATTR.PROVIDER_TASK_ID],
+    );
+    const where = [server && `at ${server}`, task && `task ${task}`].filter(Boolean).join(', ');
+    const what = [str(a['error.type']), span.statusMessage].filter(Boolean).join(': ');
+    return `generation provider${where ? ` (${where})` : ''} → ${what || 'failed'}`;
+  }
   const db = str(a['db.system.name']);
   if (db) {
     const engine = str(a[ATTR.STORE_ENGINE]) ?? db;
@@ -272,6 +353,23 @@ function describeDownstream(span: SpanView, logs: readonly LogView[]): string {
   return `${span.name}${server ? ` (${server})` : ''} → ${str(a['error.type']) ?? span.statusMessage ?? 'failed'}`;
 }
 
+/**
+ * What a failed job's user is told (src/generation/telegram-notifier.ts sends these keys): the failure, the
+ * refund and the support code.
+ */
+const JOB_FAILURE_TEXT: Readonly<Record<string, string>> = {
+  PROVIDER_ERROR: 'job-failed-provider',
+  DOWNSTREAM_TIMEOUT: 'job-failed-timeout',
+};
+const JOB_FAILURE_DEFAULT = 'job-failed-internal';
+
+/** Replies that are nothing at all when no call was made: what the user saw, in words. */
+const NO_REPLY: Readonly<Record<string, string>> = {
+  DUPLICATE_UPDATE: 'nothing: a repeat of an update already answered gets no reply',
+  DUPLICATE_PAYMENT: 'nothing: the first delivery of this payment was credited and answered',
+  BOT_BLOCKED: 'nothing: the user blocked the bot, so Telegram refuses every message to them (403)',
+};
+
 function toldUser(
   cid: string,
   reasonCode: string,
@@ -279,6 +377,7 @@ function toldUser(
   spans: readonly SpanView[],
   logs: readonly LogView[],
   options: DiagnoseOptions,
+  all: readonly SpanView[],
 ): string {
   const entry = REASON_CODES[reasonCode as ReasonCode] as { reply: string | null } | undefined;
   const after = decision?.startMs ?? 0;
@@ -294,6 +393,23 @@ function toldUser(
     })
     .join(', ');
   const replyFailed = logs.some((log) => log.event === 'FAILURE_REPLY_FAILED');
+  if (!delivery && NO_REPLY[reasonCode]) return NO_REPLY[reasonCode];
+  if (decision?.name === SPAN.JOB_FAIL) {
+    // A job's failure is told by the notifier, outside any update, with the refund.
+    const key = JOB_FAILURE_TEXT[reasonCode] ?? JOB_FAILURE_DEFAULT;
+    const model = str(
+      all.find((s) => s.attributes[ATTR.JOB_MODEL] !== undefined)?.attributes[ATTR.JOB_MODEL],
+    );
+    const price = all.find((s) => typeof s.attributes[ATTR.JOB_PRICE] === 'number')?.attributes[
+      ATTR.JOB_PRICE
+    ];
+    const text =
+      typeof price === 'number'
+        ? options.replyText?.(key, { title: findModel(model)?.title ?? model ?? '?', price, cid })
+        : undefined;
+    const what = text ? `"${text}"` : `the ${key} message (the failure, the refund, the support code)`;
+    return delivery ? `${what} via ${delivery}` : `${what}, but no message call was recorded`;
+  }
   if (!entry) return delivery ? `(no reply text known) via ${delivery}` : 'nothing: no reply was sent';
   if (entry.reply === null) return delivery ? `the next screen, via ${delivery}` : 'the next screen';
   const text = options.replyText?.(entry.reply, { cid });

@@ -26,6 +26,26 @@ export const NEXT_STEP: Readonly<Record<string, string>> = {
   INTERNAL_ERROR:
     'A bug or an unexpected failure: read the exception on the root span, file it with this cid.',
   NONE: 'The handler recorded no outcome (a bug): the SILENT_UPDATE line names the handler; file it with this cid.',
+  DUPLICATE_UPDATE:
+    'Telegram delivered an update again (a webhook retry or a restart before polling confirmed it); the first delivery was answered. Nothing to do; many of them: look for WEBHOOK_TIMEOUT lines and restarts.',
+  BOT_BLOCKED:
+    'The result was ready but the user had blocked the bot (403): it was refunded and never retried. Nothing to fix.',
+  UNKNOWN_PACKAGE:
+    'A top-up naming a package we do not offer (an old invoice or a forged button): nothing was charged; the user opens Balance again.',
+  PAYMENT_MISMATCH:
+    'Pre-checkout refused an invoice whose terms are not our current offer (reason detail says which): Telegram charged nothing; the user opens Balance again.',
+  USER_BLOCKED:
+    'An admin blocked this user from paying: Telegram charged nothing. Unblock them if that was a mistake.',
+  DUPLICATE_PAYMENT:
+    'Telegram delivered a payment already credited: nothing was credited twice. "Charged twice" is one charge shown twice.',
+  REFUND_REFUSED:
+    'The refund was refused (reason detail: unknown payment, already refunded, or credits already spent): check the charge id in the payments table.',
+  PROMO_UNKNOWN: 'No such promo code: the user checks the spelling. Nothing is broken.',
+  PROMO_EXPIRED: 'The promo code has expired: extend it with /newpromo if it should still work.',
+  PROMO_EXHAUSTED: 'The promo code was used up: raise its uses with /newpromo if it should still work.',
+  PROMO_ALREADY_USED: 'Each user can redeem a promo code once. Nothing is broken.',
+  PAYMENT_UNMATCHED:
+    "Telegram took Stars for an invoice that is not ours (payload or currency): nothing was credited. A person must look: the charge id is on the user's receipt; credit them by hand or /refund <charge id>, and answer them through /paysupport.",
 };
 
 /** Refinements by downstream failure, checked before the reason code. */
@@ -40,6 +60,8 @@ export const DOWNSTREAM_STEP: Readonly<Record<string, string>> = {
   db_ECONNREFUSED:
     'The database refused connections (down or restarting): check /readyz and the database; the user can retry once it is back.',
   db_timeout: 'The database did not answer in time: check its load and connections.',
+  ledger_credit:
+    'A payment was taken but not credited: Telegram will not deliver it again. The PAYMENT_CREDIT_FAILED line has the charge id: once the store is back, credit the user by hand or /refund <charge id>, and tell them through /paysupport.',
 };
 
 export function nextStepFor(input: {
@@ -47,7 +69,13 @@ export function nextStepFor(input: {
   outcome: string;
   errorType: string | undefined;
   botApiErrorCode: string | undefined;
+  failingStage?: string | undefined;
 }): string {
+  // A job's undeliverable result: the reason says more than the 403 (the refund).
+  if (input.reasonCode === 'BOT_BLOCKED') return NEXT_STEP.BOT_BLOCKED ?? '';
+  if (input.reasonCode === 'DB_ERROR' && input.failingStage?.startsWith('ledger credit')) {
+    return DOWNSTREAM_STEP.ledger_credit ?? '';
+  }
   if (input.botApiErrorCode) {
     const step = DOWNSTREAM_STEP[`botapi_${input.botApiErrorCode}`];
     if (step) return step;

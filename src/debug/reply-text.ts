@@ -3,7 +3,10 @@ import { I18n } from '@grammyjs/i18n';
 const LOCALES_DIR = new URL('../../locales', import.meta.url).pathname;
 
 /** What a user was told, in English, by reply key (locales/en.ftl): loaded once, looked up per diagnosis. */
-export function englishReplies(): (key: string, variables?: Record<string, string>) => string | undefined {
+export function englishReplies(): (
+  key: string,
+  variables?: Record<string, string | number>,
+) => string | undefined {
   const i18n = new I18n({
     defaultLocale: 'en',
     directory: LOCALES_DIR,

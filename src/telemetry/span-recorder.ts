@@ -12,7 +12,11 @@ export interface SpanRecorderOptions {
 
 interface KeptTrace {
   spans: ReadableSpan[];
-  root: ReadableSpan | undefined;
+  /**
+   * The trace's root, and the spans that continue it from a stored or propagated context (a job's worker,
+   * a provider callback: their parent is remote). All are kept whatever the cap; the root comes first.
+   */
+  roots: ReadableSpan[];
   /** Children not kept because the trace was over `maxSpansPerTrace`. */
   dropped: number;
 }
@@ -42,11 +46,11 @@ export class SpanRecorder implements SpanProcessor {
     const traceId = span.spanContext().traceId;
     let kept = this.#traces.get(traceId);
     if (!kept) {
-      kept = { spans: [], root: undefined, dropped: 0 };
+      kept = { spans: [], roots: [], dropped: 0 };
       this.#traces.set(traceId, kept);
     }
     if (isRoot(span)) {
-      kept.root = span;
+      kept.roots.push(span);
     } else if (kept.spans.length < this.#maxSpansPerTrace) {
       kept.spans.push(span);
     } else {
@@ -61,8 +65,12 @@ export class SpanRecorder implements SpanProcessor {
   trace(traceId: string): readonly ReadableSpan[] {
     const kept = this.#traces.get(traceId);
     if (!kept) return [];
-    const children = [...kept.spans].sort((a, b) => compareTime(a.startTime, b.startTime));
-    return kept.root ? [kept.root, ...children] : children;
+    // The root (no parent at all) first, then everything else in start order.
+    const first = kept.roots.filter((span) => span.parentSpanContext === undefined);
+    const rest = [...kept.roots.filter((span) => span.parentSpanContext !== undefined), ...kept.spans].sort(
+      (a, b) => compareTime(a.startTime, b.startTime),
+    );
+    return [...first, ...rest];
   }
 
   /** How many spans of this trace were not kept (it had more than `maxSpansPerTrace` children). */
@@ -94,7 +102,7 @@ export class SpanRecorder implements SpanProcessor {
       // The trace being written is never evicted for its own growth; its per-trace cap bounds it.
       if (oldest === undefined || kept === undefined || oldest === current) return;
       this.#traces.delete(oldest);
-      this.#spanCount -= kept.spans.length + (kept.root ? 1 : 0);
+      this.#spanCount -= kept.spans.length + kept.roots.length;
     }
   }
 }

@@ -77,6 +77,8 @@ export const BUTTON = {
   DEBUG_LIST: { code: 'dl', args: ['filter'], handler: 'debug' },
   /** One entry of /debug's list: its short support code. */
   DEBUG_TRACE: { code: 'dt', args: ['code'], handler: 'debug' },
+  /** ◀ ▶ under a long /debug answer: which answer (`list`/`chain`/`user` and its key) and the page. */
+  DEBUG_PAGE: { code: 'dp', args: ['view', 'key', 'page'], handler: 'debug' },
 } as const satisfies Record<string, { code: string; args: readonly string[]; handler: string }>;
 export type ButtonId = keyof typeof BUTTON;
 export type HandlerName = (typeof BUTTON)[ButtonId]['handler'];
@@ -119,6 +121,7 @@ export const TRANSITIONS: ReadonlyArray<{ from: ScreenId; button: ButtonId; to: 
   { from: 'QUEUED', button: 'HISTORY', to: 'HISTORY' },
   { from: 'DEBUG', button: 'DEBUG_LIST', to: 'DEBUG' },
   { from: 'DEBUG', button: 'DEBUG_TRACE', to: 'DEBUG' },
+  { from: 'DEBUG', button: 'DEBUG_PAGE', to: 'DEBUG' },
   { from: 'QUEUED', button: 'BACK', to: 'MAIN_MENU' },
 ];
 

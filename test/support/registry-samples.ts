@@ -19,4 +19,5 @@ export const SAMPLE_ARGS: Record<ButtonId, string[]> = {
   CANCEL: [],
   DEBUG_LIST: ['errors'],
   DEBUG_TRACE: ['4bf92f35'],
+  DEBUG_PAGE: ['chain', '4bf92f35', '1'],
 };

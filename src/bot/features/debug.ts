@@ -1,4 +1,3 @@
-import type { InlineKeyboard } from 'grammy';
 import {
   chainBlocks,
   outcomeLine,
@@ -35,8 +34,8 @@ debug.onCommand('debug', async (ctx) => {
   if (args[0] === 'errors' && args.length === 1) return send(ctx, await overview(diagnostics, 'errors'));
   if (args[0] === 'user') {
     const id = args[1];
-    if (!id || !/^\d{1,20}$/.test(id) || args.length > 2) return usage();
-    return send(ctx, userView(diagnostics, Number(id)));
+    if (!id || !USER_ID.test(id) || args.length > 2) return usage();
+    return send(ctx, userView(diagnostics, id));
   }
   const code = args.length === 1 ? parseSupportCode(args[0] as string) : undefined;
   if (!code) return usage();
@@ -56,13 +55,36 @@ debug.button('DEBUG_TRACE', async (ctx, action) => {
   return code ? send(ctx, chainView(diagnostics, code)) : usage();
 });
 
+/** ◀ ▶: the same answer, drawn again (fresh), at another page of the pressed message. */
+debug.button('DEBUG_PAGE', async (ctx, action) => {
+  const diagnostics = admin(ctx);
+  if (!diagnostics) return forbidden(ctx);
+  const { view, key = '', page } = action.args;
+  const answer = await (async () => {
+    if (view === 'list' && (key === 'all' || key === 'errors')) return overview(diagnostics, key);
+    if (view === 'user' && USER_ID.test(key)) return userView(diagnostics, key);
+    const code = view === 'chain' ? parseSupportCode(key) : undefined;
+    return code ? chainView(diagnostics, code) : undefined;
+  })();
+  if (!answer || !/^\d{1,3}$/.test(page ?? '')) return usage();
+  return edit(ctx, answer, Number(page));
+});
+
 function admin(ctx: BotContext): Diagnostics | undefined {
   return isAdmin(ctx) ? ctx.diagnostics : undefined;
 }
 
+const USER_ID = /^\d{1,20}$/;
+
+/**
+ * One /debug answer: its pages (each within Telegram's limit), the buttons under every page, and what
+ * the ◀ ▶ buttons carry to draw it again at another page (`view` and its `key`, each a registry slug).
+ */
 interface Answer {
   pages: string[];
-  keyboard?: InlineKeyboard;
+  rows: ButtonSpec[][];
+  view: 'list' | 'chain' | 'user';
+  key: string;
 }
 
 export const DEBUG_USAGE =
@@ -75,7 +97,7 @@ function usage(): Outcome {
 }
 
 /** Buttons under a list: the filter, refresh, then one per entry (its short code), two per row. */
-function listKeyboard(filter: Filter, entries: readonly RecentOutcome[]): InlineKeyboard {
+function listRows(filter: Filter, entries: readonly RecentOutcome[]): ButtonSpec[][] {
   const rows: ButtonSpec[][] = [
     [
       filter === 'errors'
@@ -93,7 +115,7 @@ function listKeyboard(filter: Filter, entries: readonly RecentOutcome[]): Inline
       })),
     );
   }
-  return buildKeyboard('DEBUG', rows);
+  return rows;
 }
 
 async function overview(d: Diagnostics, filter: Filter): Promise<Answer> {
@@ -110,24 +132,38 @@ async function overview(d: Diagnostics, filter: Filter): Promise<Answer> {
         link: (cid) => d.entryLink(cid),
       }),
     ),
-    keyboard: listKeyboard(filter, recent),
+    rows: listRows(filter, recent),
+    view: 'list',
+    key: filter,
   };
 }
 
+/** Callback data carries at most 24 characters of a code: 96 bits of a cid still name one trace. */
+const CODE_IN_BUTTON = 24;
+
 function chainView(d: Diagnostics, code: Parameters<Diagnostics['find']>[0]): Answer {
   const lookup = d.find(code);
-  const back = buildKeyboard('DEBUG', [[{ button: 'DEBUG_LIST', label: '⬅️ Last updates', args: ['all'] }]]);
+  const rows: ButtonSpec[][] = [[{ button: 'DEBUG_LIST', label: '⬅️ Last updates', args: ['all'] }]];
+  const typed = code.kind === 'cid' ? code.cid : code.prefix;
   if (lookup.status === 'found') {
     const diagnosis = d.diagnose(lookup.trace);
-    return { pages: paginate(chainBlocks(diagnosis, d.links(diagnosis.cid))), keyboard: back };
+    return {
+      pages: paginate(chainBlocks(diagnosis, d.links(diagnosis.cid))),
+      rows,
+      view: 'chain',
+      key: diagnosis.cid.slice(0, CODE_IN_BUTTON),
+    };
   }
+  const key = typed.slice(0, CODE_IN_BUTTON);
   if (lookup.status === 'ambiguous') {
     return {
       pages: paginate([
         `<b>${lookup.cids.length} updates</b> start with that code; send more characters:`,
         ...lookup.cids.map((cid) => `<code>${cid}</code>`),
       ]),
-      keyboard: back,
+      rows,
+      view: 'chain',
+      key,
     };
   }
   return {
@@ -135,11 +171,14 @@ function chainView(d: Diagnostics, code: Parameters<Diagnostics['find']>[0]): An
       'No such update among the traces this instance keeps (the last 500). Try the Grafana links or ' +
         '<code>npm run diagnose</code>, which read Tempo and Loki.',
     ],
-    keyboard: back,
+    rows,
+    view: 'chain',
+    key,
   };
 }
 
-function userView(d: Diagnostics, telegramId: number): Answer {
+function userView(d: Diagnostics, id: string): Answer {
+  const telegramId = Number(id);
   const { pseudonym, updates } = d.userUpdates(telegramId);
   // The admin typed the id; the answer may name it. Telemetry never does (the arguments are not logged).
   const header =
@@ -153,35 +192,46 @@ function userView(d: Diagnostics, telegramId: number): Answer {
       ...updates.map((u) => outcomeLine(u, d.entryLink(u.traceId))),
       `Tempo: <code>{ span.tracegram.user.pseudonym = "${pseudonym}" }</code> · logs: <code>grep ${pseudonym}</code>`,
     ]),
-    keyboard: listKeyboard('all', updates.slice(0, LIST_SIZE)),
+    rows: listRows('all', updates.slice(0, LIST_SIZE)),
+    view: 'user',
+    key: id,
   };
 }
 
 const HTML = { parse_mode: 'HTML', link_preview_options: { is_disabled: true } } as const;
 
-/** New messages, the keyboard under the last page. */
+/** The page's text and its buttons: ◀ ▶ first when there is more than one page, then the answer's own. */
+function pageOf(answer: Answer, requested: number) {
+  const last = Math.max(0, answer.pages.length - 1);
+  const page = Math.min(Math.max(0, requested), last);
+  const turn = (label: string, to: number): ButtonSpec => ({
+    button: 'DEBUG_PAGE',
+    label,
+    args: [answer.view, answer.key, String(to)],
+  });
+  const nav = [...(page > 0 ? [turn('◀', page - 1)] : []), ...(page < last ? [turn('▶', page + 1)] : [])];
+  return {
+    text: answer.pages[page] ?? '',
+    reply_markup: buildKeyboard('DEBUG', [nav, ...answer.rows]),
+  };
+}
+
+/** A new message: the answer's first page, with ◀ ▶ when it has more. */
 async function send(ctx: BotContext, answer: Answer): Promise<Outcome> {
   await ctx.telemetry.render('DEBUG', async () => {
-    for (const [i, page] of answer.pages.entries()) {
-      const last = i === answer.pages.length - 1;
-      await ctx.reply(page, {
-        ...HTML,
-        ...(last && answer.keyboard ? { reply_markup: answer.keyboard } : {}),
-      });
-    }
+    const { text, reply_markup } = pageOf(answer, 0);
+    await ctx.reply(text, { ...HTML, reply_markup });
   });
   return success;
 }
 
-/** Redraws the pressed message when the answer fits in one; otherwise sends the pages. */
-async function edit(ctx: BotContext, answer: Answer): Promise<Outcome> {
-  if (answer.pages.length !== 1 || !ctx.callbackQuery?.message) return send(ctx, answer);
+/** Redraws the pressed message at `page`; without one (it is gone), sends the answer anew. */
+async function edit(ctx: BotContext, answer: Answer, page = 0): Promise<Outcome> {
+  if (!ctx.callbackQuery?.message) return send(ctx, answer);
   await ctx.telemetry.render('DEBUG', async () => {
+    const { text, reply_markup } = pageOf(answer, page);
     await ctx
-      .editMessageText(answer.pages[0] as string, {
-        ...HTML,
-        ...(answer.keyboard ? { reply_markup: answer.keyboard } : {}),
-      })
+      .editMessageText(text, { ...HTML, reply_markup })
       // Refresh with nothing new: Telegram refuses an edit that changes nothing; the admin sees it already.
       .catch((error: unknown) => {
         if (!String((error as Error).message).includes('message is not modified')) throw error;
