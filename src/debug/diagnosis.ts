@@ -1,4 +1,5 @@
 import { findModel } from '../catalogue/models.js';
+import { failureTextKey } from '../generation/failure-text.js';
 import { ATTR, SPAN } from '../telemetry/conventions.js';
 import { REASON_CODES, type ReasonCode } from '../telemetry/reason-codes.js';
 import { nextStepFor } from './next-steps.js';
@@ -353,16 +354,6 @@ function describeDownstream(span: SpanView, logs: readonly LogView[], spans: rea
   return `${span.name}${server ? ` (${server})` : ''} → ${str(a['error.type']) ?? span.statusMessage ?? 'failed'}`;
 }
 
-/**
- * What a failed job's user is told (src/generation/telegram-notifier.ts sends these keys): the failure, the
- * refund and the support code.
- */
-const JOB_FAILURE_TEXT: Readonly<Record<string, string>> = {
-  PROVIDER_ERROR: 'job-failed-provider',
-  DOWNSTREAM_TIMEOUT: 'job-failed-timeout',
-};
-const JOB_FAILURE_DEFAULT = 'job-failed-internal';
-
 /** Replies that are nothing at all when no call was made: what the user saw, in words. */
 const NO_REPLY: Readonly<Record<string, string>> = {
   DUPLICATE_UPDATE: 'nothing: a repeat of an update already answered gets no reply',
@@ -396,7 +387,7 @@ function toldUser(
   if (!delivery && NO_REPLY[reasonCode]) return NO_REPLY[reasonCode];
   if (decision?.name === SPAN.JOB_FAIL) {
     // A job's failure is told by the notifier, outside any update, with the refund.
-    const key = JOB_FAILURE_TEXT[reasonCode] ?? JOB_FAILURE_DEFAULT;
+    const key = failureTextKey(reasonCode);
     const model = str(
       all.find((s) => s.attributes[ATTR.JOB_MODEL] !== undefined)?.attributes[ATTR.JOB_MODEL],
     );

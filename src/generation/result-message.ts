@@ -2,19 +2,12 @@ import type { InlineKeyboard } from 'grammy';
 import { findModel } from '../catalogue/models.js';
 import type { ReasonCode } from '../telemetry/reason-codes.js';
 import { buildKeyboard } from '../ui/keyboard.js';
+import { failureTextKey } from './failure-text.js';
 import { jobRef } from './job-ref.js';
 import type { Job } from './job-store.js';
 
 /** Translates outside an update: job messages speak the locale stored on the job. */
 export type Translate = (locale: string, key: string, variables?: Record<string, string | number>) => string;
-
-/** The i18n key of what a user is told when their job ends with this reason code. */
-const FAILURE_TEXT: Partial<Record<ReasonCode, string>> = {
-  PROVIDER_ERROR: 'job-failed-provider',
-  DOWNSTREAM_TIMEOUT: 'job-failed-timeout',
-  BOT_BLOCKED: 'job-failed-undelivered',
-};
-const DEFAULT_FAILURE_TEXT = 'job-failed-internal';
 
 export function modelTitle(job: Job): string {
   return findModel(job.model)?.title ?? job.model;
@@ -35,6 +28,9 @@ export function resultMessage(job: Job, t: Translate): { caption: string; keyboa
  * one tap copies it): HTML, for parse_mode HTML.
  */
 export function failureText(job: Job, reasonCode: ReasonCode | undefined, t: Translate): string {
-  const key = (reasonCode && FAILURE_TEXT[reasonCode]) ?? DEFAULT_FAILURE_TEXT;
-  return t(job.locale, key, { title: modelTitle(job), price: job.price, cid: `<code>${job.cid}</code>` });
+  return t(job.locale, failureTextKey(reasonCode), {
+    title: modelTitle(job),
+    price: job.price,
+    cid: `<code>${job.cid}</code>`,
+  });
 }
