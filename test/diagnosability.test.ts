@@ -187,6 +187,16 @@ describe('the diagnosability suite', () => {
     }
   }
 
+  /** A paid Generate whose job fails and is refunded, once `endedIn` (the failing step's span) has ended. */
+  async function failedGeneration(b: Harness, user: SimulatedUser, endedIn: string) {
+    await credit(b, user.id, 10);
+    const pressed = await generate(b, user);
+    expect(pressed.reasonCode).toBe('SUCCESS');
+    await b.standIn.waitFor(REFUND_MESSAGE, 20_000);
+    await ended(endedIn, pressed.traceId);
+    return pressed;
+  }
+
   const cases: FaultCase[] = [
     {
       name: 'the button does nothing: a button on an old message',
@@ -384,11 +394,7 @@ describe('the diagnosability suite', () => {
       bot: 'provider-error',
       who: 'new',
       run: async (user, b) => {
-        await credit(b, user.id, 10);
-        const pressed = await generate(b, user);
-        expect(pressed.reasonCode).toBe('SUCCESS');
-        await b.standIn.waitFor(REFUND_MESSAGE, 20_000);
-        await ended('provider callback', pressed.traceId);
+        await failedGeneration(b, user, 'provider callback');
         return shownCode(user, b);
       },
     },
@@ -405,11 +411,7 @@ describe('the diagnosability suite', () => {
       bot: 'lost-callback',
       who: 'new',
       run: async (user, b) => {
-        await credit(b, user.id, 10);
-        const pressed = await generate(b, user);
-        expect(pressed.reasonCode).toBe('SUCCESS');
-        await b.standIn.waitFor(REFUND_MESSAGE, 20_000);
-        await ended('job sweep', pressed.traceId);
+        const pressed = await failedGeneration(b, user, 'job sweep');
         const code = shownCode(user, b);
         // The code shown is the job's cid: the Generate press, not the sweep's own trace.
         expect(code).toBe(pressed.traceId);
@@ -428,11 +430,7 @@ describe('the diagnosability suite', () => {
       bot: 'silent-provider',
       who: 'new',
       run: async (user, b) => {
-        await credit(b, user.id, 10);
-        const pressed = await generate(b, user);
-        expect(pressed.reasonCode).toBe('SUCCESS');
-        await b.standIn.waitFor(REFUND_MESSAGE, 20_000);
-        await ended('process generation', pressed.traceId);
+        await failedGeneration(b, user, 'process generation');
         return shownCode(user, b);
       },
     },
