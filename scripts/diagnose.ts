@@ -3,25 +3,14 @@
  * Reads Tempo + Loki (TEMPO_URL, LOKI_URL) when set, else the running bot's admin API (ADMIN_API_TOKEN,
  * ADMIN_API_URL). Exit 0: the update succeeded; 1: it failed; 2: not found, or the source is unreachable.
  */
-import { ConfigError, loadToolConfig } from '../src/config.js';
 import { diagnoseCommand } from '../src/debug/commands.js';
 import { englishReplies } from '../src/debug/reply-text.js';
-import { NO_SOURCE_MESSAGE, toolSource } from '../src/debug/tool-source.js';
+import { runTool } from '../src/debug/tool-source.js';
 import { traceLinks } from '../src/debug/trace-links.js';
 
-try {
-  const config = loadToolConfig();
-  const source = toolSource(config);
-  if (!source) throw new ConfigError(NO_SOURCE_MESSAGE);
-  const result = await diagnoseCommand(process.argv[2], source, {
+await runTool((config, source) =>
+  diagnoseCommand(process.argv[2], source, {
     replyText: englishReplies(),
     links: (cid) => traceLinks(cid, { grafanaUrl: config.grafanaUrl }).map((l) => `${l.label}: ${l.href}`),
-  });
-  process.stdout.write(result.stdout);
-  if (result.stderr) process.stderr.write(`${result.stderr}\n`);
-  process.exitCode = result.exitCode;
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exitCode = 2;
-}
+  }),
+);

@@ -3,7 +3,7 @@ import { Api, Composer } from 'grammy';
 import type { Message, Update } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createBot, FEATURES } from '../src/bot/bot.js';
-import type { BotContext, SessionData } from '../src/bot/context.js';
+import type { BotContext } from '../src/bot/context.js';
 import { diagnoseCommand } from '../src/debug/commands.js';
 import { type Diagnosis, diagnose } from '../src/debug/diagnosis.js';
 import { NEXT_STEP } from '../src/debug/next-steps.js';
@@ -18,6 +18,7 @@ import { ALL_REASON_CODES } from '../src/telemetry/reason-codes.js';
 import { encodeCallbackData } from '../src/ui/callback-data.js';
 import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
 import { credit } from './generation/support.js';
+import { storeBotDeps } from './support/bot-deps.js';
 import { type FakeTempoLoki, startFakeTempoLoki } from './support/fake-tempo-loki.js';
 import {
   freshUserId,
@@ -673,7 +674,7 @@ describe('the diagnosability suite', () => {
       {
         token: TEST_TOKEN,
         apiRoot: h.standIn.apiRoot,
-        sessions: store.sessions<SessionData>(),
+        ...storeBotDeps(store),
         telemetry: {
           logger: createLogger({
             level: 'info',
@@ -682,18 +683,6 @@ describe('the diagnosability suite', () => {
           }),
           metrics: h.otel.telemetry.metrics,
           pseudonymize,
-        },
-        money: {
-          db: store.db,
-          ledger: store.ledger,
-          users: store.users,
-          promoCodes: store.promoCodes,
-          referralBonus: 0,
-        },
-        generation: {
-          create: () => Promise.reject(new Error('this test places no orders')),
-          history: () => Promise.reject(new Error('this test places no orders')),
-          jobOf: () => Promise.reject(new Error('this test places no orders')),
         },
       },
       [forgetful, ...FEATURES],

@@ -3,7 +3,7 @@ import { Composer } from 'grammy';
 import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createBot, FEATURES } from '../src/bot/bot.js';
-import type { BotContext, SessionData } from '../src/bot/context.js';
+import type { BotContext } from '../src/bot/context.js';
 import { openStore } from '../src/store/index.js';
 import { ATTR, EVENT, LABEL, SPAN } from '../src/telemetry/conventions.js';
 import type { UpdateSummary } from '../src/telemetry/grammy/index.js';
@@ -12,6 +12,7 @@ import type { REASON_CODES } from '../src/telemetry/reason-codes.js';
 import { encodeCallbackData } from '../src/ui/callback-data.js';
 import type { SimulatedUser } from '../tools/telegram-stand-in/index.js';
 import { startBotApiStandIn } from '../tools/telegram-stand-in/index.js';
+import { storeBotDeps } from './support/bot-deps.js';
 import { freshUserId, type Harness, startHarness, TEST_TOKEN, testTelemetry } from './support/harness.js';
 import { assertOutcome, TraceView } from './support/telemetry-assertions.js';
 
@@ -320,24 +321,12 @@ async function botWith(extra: Composer<BotContext>) {
     {
       token: TEST_TOKEN,
       apiRoot: standIn.apiRoot,
-      sessions: store.sessions<SessionData>(),
+      ...storeBotDeps(store),
       telemetry: {
         logger,
         metrics: telemetry.metrics,
         pseudonymize: () => 'u_test',
         hooks: { onUpdateEnd: (s) => summaries.push(s) },
-      },
-      money: {
-        db: store.db,
-        ledger: store.ledger,
-        users: store.users,
-        promoCodes: store.promoCodes,
-        referralBonus: 0,
-      },
-      generation: {
-        create: () => Promise.reject(new Error('these tests place no orders')),
-        history: () => Promise.reject(new Error('these tests place no orders')),
-        jobOf: () => Promise.reject(new Error('these tests place no orders')),
       },
     },
     [extra, ...FEATURES],

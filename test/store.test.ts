@@ -14,12 +14,12 @@ import {
   ATTR_DB_SYSTEM_NAME,
   ATTR_ERROR_TYPE,
 } from '@opentelemetry/semantic-conventions';
-import { Client } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
 import { StoreError } from '../src/errors.js';
 import { type ConnectionLost, type OpenStoreOptions, openStore, type Store } from '../src/store/index.js';
 import { ATTR } from '../src/telemetry/conventions.js';
 import { installMemoryTracing } from './support/otel.js';
+import { admin } from './support/store-engines.js';
 
 const tracing = installMemoryTracing();
 const testTracer = trace.getTracer('store-test');
@@ -34,16 +34,6 @@ const ADMIN_URL = `postgres://postgres@${PG_HOST}:${PG_PORT}/${PG_DATABASE}`;
 function pgUrl(schema: string, port = PG_PORT): string {
   const options = encodeURIComponent(`-c search_path=${schema}`);
   return `postgres://postgres:${PASSWORD}@${PG_HOST}:${port}/${PG_DATABASE}?options=${options}`;
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new Client(ADMIN_URL);
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 /** A database of its own for one test or suite, so parallel runs never see each other's rows. */
@@ -66,10 +56,10 @@ const engines: Engine[] = [
     namespace: PG_DATABASE,
     async isolate() {
       const schema = `store_test_${randomUUID().replaceAll('-', '')}`;
-      await admin(`CREATE SCHEMA ${schema}`);
+      await admin(`CREATE SCHEMA ${schema}`, ADMIN_URL);
       return {
         options: { databaseUrl: pgUrl(schema), dataDir: join(tmpdir(), 'tracegram-unused') },
-        dispose: () => admin(`DROP SCHEMA ${schema} CASCADE`),
+        dispose: () => admin(`DROP SCHEMA ${schema} CASCADE`, ADMIN_URL),
       };
     },
   },
@@ -523,13 +513,13 @@ describe('store on a dead PostgreSQL', () => {
   };
 
   beforeAll(async () => {
-    await admin(`CREATE SCHEMA ${schema}`);
+    await admin(`CREATE SCHEMA ${schema}`, ADMIN_URL);
     diag.setLogger(logger, DiagLogLevel.WARN);
   });
 
   afterAll(async () => {
     diag.disable();
-    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`, ADMIN_URL);
   });
 
   test('opening against a port nobody listens on rejects fast with StoreError naming DATABASE_URL and host:port', async () => {

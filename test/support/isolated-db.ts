@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
-import { POSTGRES_URL } from './store-engines.js';
+import { admin, POSTGRES_URL } from './store-engines.js';
 
 /**
  * A PostgreSQL schema of its own (tables via search_path) plus a pg-boss schema of its own, so tests that
@@ -24,14 +23,4 @@ export async function isolatedPostgres(prefix = 'gen'): Promise<IsolatedPostgres
     dispose: () =>
       admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${queueSchema} CASCADE`),
   };
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new Client(POSTGRES_URL);
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

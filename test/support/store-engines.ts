@@ -21,8 +21,9 @@ export interface StoreEngine {
   isolate(): Promise<IsolatedStore>;
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new Client(POSTGRES_URL);
+/** One statement on its own connection (schemas made and dropped around the store under test). */
+export async function admin(sql: string, url = POSTGRES_URL): Promise<void> {
+  const client = new Client(url);
   await client.connect();
   try {
     await client.query(sql);
