@@ -118,6 +118,48 @@ test('stdout under back-pressure holds a bounded buffer, drops the rest and coun
   expect(report.dropped).toBeGreaterThan(30_000);
 }, 60_000);
 
+/** Runs `script` (ESM, from the repository root) and collects what it writes to stdout, with arrival times. */
+function runLogging(
+  script: string,
+): Promise<{ lines: Array<{ at: number; event: string }>; closedAt: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: new URL('..', import.meta.url).pathname,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines: Array<{ at: number; event: string }> = [];
+  let pending = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const complete = pending.split('\n');
+    pending = complete.pop() ?? '';
+    for (const line of complete) lines.push({ at: performance.now(), event: JSON.parse(line).event });
+  });
+  return new Promise((resolve) => child.once('close', () => resolve({ lines, closedAt: performance.now() })));
+}
+
+test('a lone line reaches stdout within a fraction of a second, though stdout is batched', async () => {
+  // One line, then the process stays up for 3 s with nothing else to log: the batch never fills.
+  const { lines, closedAt } = await runLogging(`
+    import { createLogger, stdoutDestination } from './src/telemetry/logger.ts';
+    const logger = createLogger({ level: 'info', destination: stdoutDestination(() => {}) });
+    logger.info({ event: 'LONE' }, 'lone');
+    setTimeout(() => process.exit(0), 3000);
+  `);
+  expect(lines.map((line) => line.event)).toEqual(['LONE']);
+  // It arrived long before the exit that would have flushed it anyway (the flush interval is 100 ms).
+  expect(closedAt - (lines[0]?.at ?? closedAt)).toBeGreaterThan(2000);
+}, 30_000);
+
+test('lines still in the batch are written when the process exits', async () => {
+  const { lines } = await runLogging(`
+    import { createLogger, stdoutDestination } from './src/telemetry/logger.ts';
+    const logger = createLogger({ level: 'info', destination: stdoutDestination(() => {}) });
+    for (let i = 0; i < 3; i += 1) logger.info({ event: 'LAST_WORDS' }, 'bye');
+    process.exit(0);
+  `);
+  expect(lines.map((line) => line.event)).toEqual(['LAST_WORDS', 'LAST_WORDS', 'LAST_WORDS']);
+}, 30_000);
+
 test.each([
   ['tracegram.reason_code', 'reason_code'],
   ['tracegram.botapi.retry_after', 'botapi_retry_after'],

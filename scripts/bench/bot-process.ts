@@ -10,6 +10,8 @@ const AUTO_INSTRUMENTATIONS = '@opentelemetry/auto-instrumentations-node/registe
 export interface Sample {
   /** Process CPU time, user + system, all threads (µs). */
   cpuMicros: number;
+  /** Of cpuMicros, the time spent in the kernel (syscalls: sockets, pipes, the loopback TCP stack). */
+  kernelMicros: number;
   rss: number;
   heapUsed: number;
   heapTotal: number;
@@ -22,6 +24,8 @@ export interface BotProcessOptions {
   autoInstrumentations: boolean;
   /** The checkout whose code runs; default this one (`--baseline` runs another beside it). */
   cwd?: string | undefined;
+  /** A script to run instead of the app's entry (the floor bots), with the same flags and probe. */
+  entry?: string | undefined;
 }
 
 /**
@@ -38,7 +42,8 @@ export class BotProcess {
     // `npm start`'s own command line ([exec] node <flags> <entry>), with the peer's hook and our probe before the entry.
     const words = packageJson.scripts.start.split(' ');
     const startArgs = words.slice(words.indexOf('node') + 1);
-    const entry = startArgs.pop() as string;
+    const appEntry = startArgs.pop() as string;
+    const entry = options.entry ?? appEntry;
     const args = [
       ...startArgs,
       ...(options.autoInstrumentations ? ['--import', AUTO_INSTRUMENTATIONS] : []),
@@ -46,11 +51,18 @@ export class BotProcess {
       PROBE,
       entry,
     ];
-    this.child = spawn(process.execPath, args, {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    // BENCH_BOT_CPUS (set by `--pin`) pins the bot to its own core(s) with taskset, so that neither its CPU
+    // figures nor its profile are charged with time PostgreSQL and the load take from it on 2 cores.
+    const pin = process.env.BENCH_BOT_CPUS;
+    this.child = spawn(
+      pin ? 'taskset' : process.execPath,
+      pin ? ['-c', pin, process.execPath, ...args] : args,
+      {
+        cwd: options.cwd ?? REPO_ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
     let pending = '';
     let ready = false;
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -98,6 +110,7 @@ export class BotProcess {
     };
     return {
       cpuMicros: cpu.user + cpu.system,
+      kernelMicros: cpu.system,
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,

@@ -4,6 +4,7 @@
  * for CI; `--cpu-prof` writes a V8 profile per setup and summarises it; `--soak <seconds>` watches memory
  * at full load with the collector up, then black-holed. See docs/benchmarks.md.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,10 +27,18 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     soak: { type: 'string' },
     variant: { type: 'string', multiple: true },
+    pin: { type: 'boolean', default: false },
   },
 });
 
 const smoke = values.smoke;
+// `--pin`: the bots on core 0, this process (load, fake Bot API, receiver) on core 1. On a 2-core machine
+// the bot otherwise shares its core with PostgreSQL and the load, and its profile charges their time to
+// whatever it was doing when it was pre-empted (mostly the socket write that woke them).
+if (values.pin) {
+  execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  process.env.BENCH_BOT_CPUS = '0';
+}
 const number = (value: string | undefined, fallback: number) =>
   value === undefined ? fallback : Number(value);
 const wanted = values.setups?.split(',');

@@ -12,8 +12,8 @@ export function formatReport(report: BenchReport): string {
     `${options.rounds} alternating rounds × ${options.roundMs / 1000} s per setup (after ${options.warmupMs / 1000} s warm-up), ` +
       `${options.chats} chats, ${options.concurrency} webhook deliveries in flight.`,
     '',
-    '| setup | store | updates/s | p50 ms | p99 ms | CPU µs/update | RSS MiB | heap MiB | spans/update | OTLP logs/update | stdout lines/update |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| setup | store | updates/s | p50 ms | p99 ms | CPU µs/update | of which kernel | RSS MiB | heap MiB | spans/update | OTLP logs/update | stdout lines/update |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...report.setups.map((s) =>
       [
         '',
@@ -23,6 +23,7 @@ export function formatReport(report: BenchReport): string {
         fixed(s.p50Ms, 1),
         fixed(s.p99Ms, 1),
         fixed(s.cpuMicrosPerUpdate),
+        fixed(s.kernelMicrosPerUpdate),
         fixed(s.rssMiB),
         fixed(s.heapUsedMiB),
         fixed(s.spansPerUpdate, 2),

@@ -14,13 +14,18 @@ export interface BenchSetup {
   /** Short name, also the OTLP path prefix and the Postgres schema suffix. */
   name: string;
   store: 'postgres' | 'pglite';
-  telemetry: 'otlp' | 'disabled' | 'auto';
+  /** `none`: not Tracegram but a floor bot (`entry`), which has no telemetry at all. */
+  telemetry: 'otlp' | 'disabled' | 'auto' | 'none';
   description: string;
+  /** A script run instead of the bot, from the repository root (the floor bots). */
+  entry?: string;
   /** Run the code of another checkout (e.g. main, to compare a change in alternating rounds). */
   checkout?: string;
   /** Extra environment, e.g. OTEL_TRACES_EXPORTER=none to see what one part of the telemetry costs. */
   env?: Record<string, string>;
 }
+
+const FLOOR_BOT = 'scripts/bench/floor-bot.ts';
 
 /** The configurations measured side by side, in alternating rounds of one run. */
 export const SETUPS: readonly BenchSetup[] = [
@@ -33,6 +38,22 @@ export const SETUPS: readonly BenchSetup[] = [
     description: 'full telemetry + @opentelemetry/auto-instrumentations-node',
   },
   { name: 'pglite', store: 'pglite', telemetry: 'otlp', description: 'full telemetry, OTLP export, PGlite' },
+  {
+    name: 'plain',
+    store: 'postgres',
+    telemetry: 'none',
+    description: 'a plain grammY webhook bot: one Bot API call per update, no store',
+    entry: FLOOR_BOT,
+    env: { FLOOR_STORE: 'none' },
+  },
+  {
+    name: 'floor',
+    store: 'postgres',
+    telemetry: 'none',
+    description: "the plain bot + Tracegram's store round trips (claim with session read, session write)",
+    entry: FLOOR_BOT,
+    env: { FLOOR_STORE: 'pg' },
+  },
 ];
 
 export interface BenchOptions {
@@ -56,6 +77,7 @@ export interface RoundFigures {
   failed: number;
   updatesPerSecond: number;
   cpuMicrosPerUpdate: number;
+  kernelMicrosPerUpdate: number;
   p50Ms: number;
   p99Ms: number;
   /** CPU of the benchmark process itself (load, fake Bot API, OTLP receiver) per update. */
@@ -70,6 +92,7 @@ export interface SetupFigures {
   /** Medians over the rounds. */
   updatesPerSecond: number;
   cpuMicrosPerUpdate: number;
+  kernelMicrosPerUpdate: number;
   driverCpuMicrosPerUpdate: number;
   /** Over every measured update of every round. */
   p50Ms: number;
@@ -173,6 +196,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         env,
         autoInstrumentations: setup.telemetry === 'auto',
         cwd: setup.checkout,
+        entry: setup.entry,
       });
       const chatIds = Array.from({ length: options.chats }, (_, i) => 100_000 + i);
       const target = createTarget(
@@ -230,6 +254,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           failed: result.failed,
           updatesPerSecond: result.updates / ((after.at - before.at) / 1000),
           cpuMicrosPerUpdate: (after.cpuMicros - before.cpuMicros) / result.updates,
+          kernelMicrosPerUpdate: (after.kernelMicros - before.kernelMicros) / result.updates,
           p50Ms: percentile(sorted, 50),
           p99Ms: percentile(sorted, 99),
           driverCpuMicrosPerUpdate: (driver.user + driver.system) / result.updates,
@@ -276,6 +301,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         failed: mine.reduce((sum, r) => sum + r.failed, 0),
         updatesPerSecond: median(mine.map((r) => r.updatesPerSecond)),
         cpuMicrosPerUpdate: median(mine.map((r) => r.cpuMicrosPerUpdate)),
+        kernelMicrosPerUpdate: median(mine.map((r) => r.kernelMicrosPerUpdate)),
         driverCpuMicrosPerUpdate: median(mine.map((r) => r.driverCpuMicrosPerUpdate)),
         p50Ms: percentile(sorted, 50),
         p99Ms: percentile(sorted, 99),
@@ -316,7 +342,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     pair('auto-instrumentations / off', 'auto', 'disabled');
     pair('PGlite / PostgreSQL (telemetry on)', 'pglite', 'otlp');
     pair('this checkout / baseline checkout', 'otlp', 'baseline');
-    for (const { setup } of running) if (setup.env) pair(`${setup.name} / off`, setup.name, 'disabled');
+    pair('Tracegram with full telemetry / floor', 'otlp', 'floor');
+    pair('Tracegram with telemetry off / floor', 'disabled', 'floor');
+    pair('floor / plain', 'floor', 'plain');
+    for (const { setup } of running) {
+      if (setup.telemetry === 'otlp' && setup.env) pair(`${setup.name} / off`, setup.name, 'disabled');
+    }
 
     const disabled = running.find((r) => r.setup.telemetry === 'disabled');
     return {

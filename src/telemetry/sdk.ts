@@ -1,14 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DiagLogLevel, diag, metrics } from '@opentelemetry/api';
+import { createNoopMeter, DiagLogLevel, diag, type MeterProvider, metrics } from '@opentelemetry/api';
 import { diagLogLevelFromString, getStringFromEnv } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  AggregationType,
+  type IMetricReader,
+  InstrumentType,
+} from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { TelemetryConfig } from '../config.js';
+import type { ExporterName, TelemetryConfig } from '../config.js';
 import { INSTRUMENTATION_SCOPE } from './conventions.js';
 import { installTelemetryDiagnostics } from './diagnostics.js';
 import { guardLogRecordProcessor, guardSpanProcessor } from './guarded.js';
@@ -54,6 +59,28 @@ export interface Telemetry {
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
+/**
+ * Whether a push reader's state is what /metrics must show: an OTLP exporter that keeps every instrument
+ * cumulative and histograms in explicit buckets (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE and
+ * _DEFAULT_HISTOGRAM_AGGREGATION at their defaults). The exporter the reader will be bound to is asked,
+ * so the answer follows the SDK's own reading of those variables.
+ */
+function servesPrometheus(push: { name: ExporterName }, config: TelemetryConfig): boolean {
+  if (push.name !== 'otlp') return false;
+  const exporter = metricExporterFor(push.name, config.metrics.protocol, noopMeterProvider);
+  return (
+    Object.values(InstrumentType).every(
+      (type) => exporter.selectAggregationTemporality?.(type) === AggregationTemporality.CUMULATIVE,
+    ) &&
+    [AggregationType.DEFAULT, AggregationType.EXPLICIT_BUCKET_HISTOGRAM].includes(
+      exporter.selectAggregation?.(InstrumentType.HISTOGRAM).type ?? AggregationType.DEFAULT,
+    )
+  );
+}
+
+/** For the exporter that is only asked its preferences: its self-observability goes nowhere. */
+const noopMeterProvider: MeterProvider = { getMeter: () => createNoopMeter() };
+
 /** The shutdown bound when the caller gives none; the exporters' own default timeout is 10 s. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3_000;
 
@@ -67,11 +94,14 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 3_000;
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const { config } = options;
   const recorder = new SpanRecorder();
-  // A pull reader for /metrics; its own HTTP server stays off (fastify serves the route).
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
   const spanExport = new DeferredSpanProcessor();
   const logExport = new DeferredLogRecordProcessor();
   const pushReaders = metricReadersFor(config.metrics);
+  // /metrics renders the OTLP reader's state when it is cumulative, as Prometheus's is: every measurement
+  // is then aggregated once rather than once per reader. Otherwise it gets a pull reader of its own, whose
+  // HTTP server stays off (fastify serves the route).
+  const shared = config.sdkDisabled ? undefined : pushReaders.find((push) => servesPrometheus(push, config));
+  const prometheus = shared ? undefined : new PrometheusExporter({ preventServerStart: true });
   const extraLogProcessors = (options.logProcessors ?? []).map(guardLogRecordProcessor);
 
   const sdk = new NodeSDK({
@@ -84,7 +114,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     ),
     spanProcessors: [recorder, ...(options.spanProcessors ?? []), spanExport].map(guardSpanProcessor),
     logRecordProcessors: [...extraLogProcessors, logExport],
-    metricReaders: [prometheus, ...(options.metricReaders ?? []), ...pushReaders.map(({ reader }) => reader)],
+    metricReaders: [
+      ...(prometheus ? [prometheus] : []),
+      ...(options.metricReaders ?? []),
+      ...pushReaders.map(({ reader }) => reader),
+    ],
   });
   // After NodeSDK's constructor, which installs a console diag logger when OTEL_LOG_LEVEL is set.
   installTelemetryDiagnostics(
@@ -117,7 +151,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   };
   return {
     recorder,
-    exposition: new PrometheusExposition(enabled ? prometheus : undefined),
+    exposition: new PrometheusExposition(enabled ? (shared?.reader ?? prometheus) : undefined),
     metrics: botMetrics,
     exportsLogs: enabled && (logExport.bound > 0 || extraLogProcessors.length > 0),
     flush,
