@@ -94,6 +94,8 @@ test.each([
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_TRACES_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
+    // No asynchronous resource attributes: the first push comes at once, before detectors could settle.
+    OTEL_NODE_RESOURCE_DETECTORS: 'none',
     ...(preference ? { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: preference } : {}),
   });
   telemetry = startTelemetry({

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import type { Message } from 'grammy/types';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { freshUserId, type Harness, startHarness, testTelemetry } from './support/harness.js';
@@ -7,13 +6,12 @@ import { freshUserId, type Harness, startHarness, testTelemetry } from './suppor
  * Telemetry never breaks the bot: with the collector dead and a span processor that throws on every
  * span, users get exactly the replies they get with healthy telemetry, and the loss is counted.
  */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/**
+ * A port nothing listens on: tcpmux, privileged and unused. A free port picked by listening and closing
+ * could be taken by another test file's server before the export, which then answers 404 instead of
+ * refusing (seen in a full run).
+ */
+const DEAD_PORT = 1;
 
 let h: Harness;
 const stderrLines: string[] = [];
@@ -28,7 +26,7 @@ beforeAll(async () => {
     );
     return write(chunk as string, ...(rest as []));
   });
-  const endpoint = `http://127.0.0.1:${await deadPort()}`;
+  const endpoint = `http://127.0.0.1:${DEAD_PORT}`;
   // The OTLP exporters read the standard variables themselves, as in production.
   process.env.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint;
   process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '500';

@@ -118,6 +118,11 @@ export class BotProcess {
     };
   }
 
+  /** Exports what the bot's telemetry holds (see probe.ts). */
+  async flush(): Promise<void> {
+    await this.#ask({ type: 'flush' }, 'flushed');
+  }
+
   async startProfile(): Promise<void> {
     await this.#ask({ type: 'profile-start' }, 'profile-started');
   }
