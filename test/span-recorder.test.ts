@@ -1,8 +1,15 @@
-import { context, trace } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { type ReadableSpan, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { expect, test } from 'vitest';
 import { SpanRecorder } from '../src/telemetry/span-recorder.js';
+
+const noopProcessor: SpanProcessor = {
+  onStart: () => {},
+  onEnd: () => {},
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
 
 /** The embedded mode's memory of recent traces: what /debug reads without a collector. */
 function tracesThrough(recorder: SpanRecorder, count: number, spansEach = 2): string[] {
@@ -66,4 +73,48 @@ test('a later step that continues the trace from a stored context (a job worker,
   const names = recorder.trace(id).map((s) => s.name);
   expect(names[0]).toBe('update callback_query');
   expect(names.slice(1).sort()).toEqual(['job enqueue', 'provider callback']);
+});
+
+test('a kept span reads as the SDK made it (context, parent, times, status, attributes, events, links), without the SDK object', () => {
+  const ended: ReadableSpan[] = [];
+  const recorder = new SpanRecorder();
+  const provider = new TracerProvider({
+    spanProcessors: [recorder, { ...noopProcessor, onEnd: (span: ReadableSpan) => void ended.push(span) }],
+  });
+  const tracer = provider.getTracer('test');
+  const root = tracer.startSpan('update message');
+  const linked = tracer.startSpan('job enqueue');
+  const child = tracer.startSpan(
+    'botapi sendMessage',
+    { attributes: { 'tracegram.botapi.method': 'sendMessage' }, links: [{ context: linked.spanContext() }] },
+    trace.setSpan(context.active(), root),
+  );
+  child.addEvent('retry', { 'tracegram.botapi.retry_after': 3 });
+  child.setStatus({ code: SpanStatusCode.ERROR, message: 'Too Many Requests' });
+  child.end();
+  root.end();
+
+  const sdkChild = ended.find((span) => span.name === 'botapi sendMessage') as ReadableSpan;
+  const kept = recorder.trace(root.spanContext().traceId).find((span) => span.name === 'botapi sendMessage');
+  expect(kept).toBeDefined();
+  expect(kept).not.toBe(sdkChild);
+  for (const field of [
+    'name',
+    'kind',
+    'parentSpanContext',
+    'startTime',
+    'endTime',
+    'duration',
+    'status',
+  ] as const) {
+    expect(kept?.[field], field).toEqual(sdkChild[field]);
+  }
+  expect(kept?.spanContext()).toEqual(sdkChild.spanContext());
+  expect(kept?.attributes).toEqual({ 'tracegram.botapi.method': 'sendMessage' });
+  expect(kept?.events.map((event) => [event.name, event.attributes])).toEqual([
+    ['retry', { 'tracegram.botapi.retry_after': 3 }],
+  ]);
+  expect(kept?.links.map((link) => link.context.spanId)).toEqual([linked.spanContext().spanId]);
+  const keptRoot = recorder.trace(root.spanContext().traceId)[0];
+  expect([keptRoot?.events, keptRoot?.links]).toEqual([[], []]);
 });

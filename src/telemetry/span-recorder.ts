@@ -1,5 +1,15 @@
-import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type {
+  Attributes,
+  Context,
+  HrTime,
+  Link,
+  SpanContext,
+  SpanKind,
+  SpanStatus,
+} from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, Span, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
 
 export interface SpanRecorderOptions {
   /** How many traces are kept; the oldest goes first. */
@@ -50,9 +60,9 @@ export class SpanRecorder implements SpanProcessor {
       this.#traces.set(traceId, kept);
     }
     if (isRoot(span)) {
-      kept.roots.push(span);
+      kept.roots.push(new RecordedSpan(span));
     } else if (kept.spans.length < this.#maxSpansPerTrace) {
-      kept.spans.push(span);
+      kept.spans.push(new RecordedSpan(span));
     } else {
       kept.dropped += 1;
       return;
@@ -104,6 +114,58 @@ export class SpanRecorder implements SpanProcessor {
       this.#traces.delete(oldest);
       this.#spanCount -= kept.spans.length + kept.roots.length;
     }
+  }
+}
+
+const NONE: never[] = [];
+
+/**
+ * What the recorder keeps of a finished span: the SDK's span object carries its processor, limits and
+ * bookkeeping, and every update's spans stay here for hundreds of updates, long enough for the garbage
+ * collector to move them to the old generation and mark them again and again. Keeping the fields alone,
+ * with one shared array for the usual absent events and links, cut ~100 µs of CPU per update at full load
+ * (docs/benchmarks.md).
+ */
+class RecordedSpan implements ReadableSpan {
+  readonly name: string;
+  readonly kind: SpanKind;
+  readonly parentSpanContext: SpanContext | undefined;
+  readonly startTime: HrTime;
+  readonly endTime: HrTime;
+  readonly duration: HrTime;
+  readonly status: SpanStatus;
+  readonly attributes: Attributes;
+  readonly links: Link[];
+  readonly events: TimedEvent[];
+  readonly resource: Resource;
+  readonly instrumentationScope: InstrumentationScope;
+  readonly droppedAttributesCount: number;
+  readonly droppedEventsCount: number;
+  readonly droppedLinksCount: number;
+  readonly ended = true;
+  readonly #context: SpanContext;
+
+  constructor(span: ReadableSpan) {
+    this.name = span.name;
+    this.kind = span.kind;
+    this.#context = span.spanContext();
+    this.parentSpanContext = span.parentSpanContext;
+    this.startTime = span.startTime;
+    this.endTime = span.endTime;
+    this.duration = span.duration;
+    this.status = span.status;
+    this.attributes = span.attributes;
+    this.links = span.links.length > 0 ? span.links : NONE;
+    this.events = span.events.length > 0 ? span.events : NONE;
+    this.resource = span.resource;
+    this.instrumentationScope = span.instrumentationScope;
+    this.droppedAttributesCount = span.droppedAttributesCount;
+    this.droppedEventsCount = span.droppedEventsCount;
+    this.droppedLinksCount = span.droppedLinksCount;
+  }
+
+  spanContext(): SpanContext {
+    return this.#context;
   }
 }
 
