@@ -1,8 +1,8 @@
 import { checkPrompt, defaultOptions, findModel, type Model, validOptions } from '../../catalogue/models.js';
-import { jobIdOfRef } from '../../generation/job-ref.js';
 import { Feature } from '../buttons.js';
 import type { BotContext } from '../context.js';
 import { type Outcome, reject, success } from '../outcome.js';
+import { ownJob } from '../own-job.js';
 import { showScreen } from '../screen.js';
 
 /**
@@ -24,8 +24,7 @@ generate.button('GENERATE', async (ctx, action) => {
 });
 
 generate.button('REPEAT', async (ctx, action) => {
-  const jobId = jobIdOfRef(action.args.job);
-  const source = jobId && ctx.from ? await ctx.generation.jobOf(ctx.from.id, jobId) : undefined;
+  const source = await ownJob(ctx, action.args.job);
   // Forged or someone else's: the button never came from a result of this user's.
   if (!source) return reject('UNKNOWN_ACTION', 'no such job of this user');
   if (source.job.state !== 'delivered')

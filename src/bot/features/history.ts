@@ -1,9 +1,9 @@
-import { jobIdOfRef } from '../../generation/job-ref.js';
 import { FINAL_STATES, type FinalState } from '../../generation/job-store.js';
 import { failureText, resultMessage, type Translate } from '../../generation/result-message.js';
 import { Feature } from '../buttons.js';
 import type { BotContext } from '../context.js';
 import { noop, reject, success } from '../outcome.js';
+import { ownJob } from '../own-job.js';
 import { showScreen } from '../screen.js';
 import { HISTORY_PAGE_SIZE } from '../views.js';
 
@@ -31,8 +31,7 @@ history.button('HISTORY_PAGE', async (ctx, action) => {
 });
 
 history.button('HISTORY_JOB', async (ctx, action) => {
-  const jobId = jobIdOfRef(action.args.job);
-  const entry = jobId && ctx.from ? await ctx.generation.jobOf(ctx.from.id, jobId) : undefined;
+  const entry = await ownJob(ctx, action.args.job);
   if (!entry) return reject('UNKNOWN_ACTION', 'no such job of this user');
   const { job } = entry;
   if (!FINAL_STATES.includes(job.state as FinalState)) {
