@@ -57,7 +57,7 @@ describe('shutdown with a collector that never answers', () => {
       stderr += chunk;
     });
     child.stdout?.resume();
-    // A cold start (tsx, PGlite's WebAssembly, the migrations) takes 10 s on a quiet 2-core machine and
+    // A cold start (PGlite's WebAssembly, the migrations) takes 4–10 s on a quiet 2-core machine and
     // three times that on a busy one.
     await standIn.waitFor({ method: 'setMyCommands' }, 60_000);
     // Something to export: one update's spans and logs sit in the batch processors.

@@ -75,7 +75,7 @@ const engines: Engine[] = [
 ];
 
 async function migrationFiles(): Promise<string[]> {
-  const files = await readdir(new URL('../src/store/migrations/', import.meta.url));
+  const files = await readdir(new URL('../migrations/', import.meta.url));
   return files
     .filter((file) => file.endsWith('.sql'))
     .sort()

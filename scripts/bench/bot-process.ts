@@ -1,9 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import packageJson from '../../package.json' with { type: 'json' };
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// Loaded by Node's own type stripping: the bot runs as `npm start` runs it, with no TypeScript loader.
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
 const AUTO_INSTRUMENTATIONS = '@opentelemetry/auto-instrumentations-node/register';
 
@@ -28,6 +30,27 @@ export interface BotProcessOptions {
   entry?: string | undefined;
 }
 
+interface PackageJson {
+  scripts: Record<string, string>;
+}
+
+/** `npm start`'s command line in a checkout (`[exec] node <flags> <entry>`), split into its flags and entry. */
+function startCommandOf(checkout: string): { flags: string[]; entry: string } {
+  const packageJson = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as PackageJson;
+  const words = (packageJson.scripts.start ?? '').split(' ');
+  const flags = words.slice(words.indexOf('node') + 1);
+  const entry = flags.pop();
+  if (!entry) throw new Error(`${checkout}: package.json has no \`start\` script to run`);
+  return { flags, entry };
+}
+
+/** Runs what `npm start` runs before the bot (the build, since `dist/`), once per checkout. */
+export function buildCheckout(checkout: string): void {
+  const packageJson = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as PackageJson;
+  if (packageJson.scripts.prestart === undefined) return; // a checkout from before the build step
+  execFileSync('npm', ['run', '--silent', 'prestart'], { cwd: checkout, stdio: 'inherit' });
+}
+
 /**
  * The bot as `npm start` runs it, in its own process so its CPU and memory
  * can be read apart from the load generator's. Its stdout is only counted (lines), as a log shipper would read it.
@@ -39,13 +62,10 @@ export class BotProcess {
   readonly #ready: Promise<void>;
 
   constructor(options: BotProcessOptions) {
-    // `npm start`'s own command line ([exec] node <flags> <entry>), with the peer's hook and our probe before the entry.
-    const words = packageJson.scripts.start.split(' ');
-    const startArgs = words.slice(words.indexOf('node') + 1);
-    const appEntry = startArgs.pop() as string;
-    const entry = options.entry ?? appEntry;
+    const start = startCommandOf(options.cwd ?? REPO_ROOT);
+    const entry = options.entry ?? start.entry;
     const args = [
-      ...startArgs,
+      ...start.flags,
       ...(options.autoInstrumentations ? ['--import', AUTO_INSTRUMENTATIONS] : []),
       '--import',
       PROBE,

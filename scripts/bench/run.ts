@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { BotProcess, type Sample } from './bot-process.js';
+import { BotProcess, buildCheckout, REPO_ROOT, type Sample } from './bot-process.js';
 import { startFakeBotApi } from './fake-bot-api.js';
 import { createTarget, drive, percentile, type Target } from './load.js';
 import { type OtlpCounter, startOtlpCounter } from './otlp-counter.js';
@@ -181,6 +181,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const running: Running[] = [];
   try {
     await resetSchemas(options.databaseUrl, options.setups);
+    const checkouts = new Set(options.setups.filter((s) => !s.entry).map((s) => s.checkout ?? REPO_ROOT));
+    for (const checkout of checkouts) buildCheckout(checkout);
     options.log(`starting ${options.setups.length} bot processes…`);
     for (const [index, setup] of options.setups.entries()) {
       const port = await freePort();

@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { BotProcess, type Sample } from './bot-process.js';
+import { BotProcess, buildCheckout, REPO_ROOT, type Sample } from './bot-process.js';
 import { startFakeBotApi } from './fake-bot-api.js';
 import { createTarget, drive } from './load.js';
 import { startOtlpCounter } from './otlp-counter.js';
@@ -46,6 +46,7 @@ export async function runSoak(options: BenchOptions & { soakMs: number }): Promi
     const token = `9100:soak-${setup.name}`;
     const env = await botEnv(setup, { token, port, apiUrl: api.url, otlp, databaseUrl: options.databaseUrl });
     dataDir = env.dataDir;
+    buildCheckout(REPO_ROOT);
     bot = new BotProcess({ env: env.env, autoInstrumentations: setup.telemetry === 'auto' });
     await bot.ready();
     const chatIds = Array.from({ length: options.chats }, (_, i) => 100_000 + i);

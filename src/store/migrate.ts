@@ -8,7 +8,8 @@ export interface Migration {
   sql: string;
 }
 
-const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
+// At the package root like `locales/`, so the sources and their build (`dist/`) find the same files.
+const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url);
 const MIGRATION_FILE = /^(\d{3}_[a-z0-9_]+)\.sql$/;
 
 /**

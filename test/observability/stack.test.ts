@@ -16,6 +16,7 @@ import { BACKEND_URL, GRAFANA_DASHBOARDS_DIR } from '../../grafana/as-code/datas
 import { EXTERNAL_METRICS } from '../../grafana/as-code/external-metrics.js';
 import { OUTPUT_PATH } from '../../grafana/as-code/outputs.js';
 import { GRAFANA_ENV } from '../../grafana/as-code/provisioning.js';
+import packageJson from '../../package.json' with { type: 'json' };
 import { ATTR } from '../../src/telemetry/conventions.js';
 import { ALL_OUTCOMES, type Outcome } from '../../src/telemetry/reason-codes.js';
 import { ROOT, readJson, readText, readYaml, repoPath } from './support.js';
@@ -432,16 +433,18 @@ describe('YAML is well-formed', () => {
 
 describe('Dockerfile', () => {
   const dockerfile = readText('Dockerfile');
-  test('multi-stage on Node 24, non-root, with a healthcheck on /healthz, running src/main.ts with tsx', () => {
+  test('multi-stage on Node 24, non-root, with a healthcheck on /healthz, running the build of src/ with node', () => {
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/ARG NODE_IMAGE=node:24\.\d+\.\d+/);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/healthz/m);
-    expect(dockerfile).toContain('CMD ["node", "--import", "tsx", "src/main.ts"]');
+    expect(dockerfile).toMatch(/^COPY src \.\/src\n^RUN npm run build$/m);
+    expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
+    expect(dockerfile).toContain(`CMD ["node", "${packageJson.scripts.start.replace(/^exec node /, '')}"]`);
   });
-  test('the image gets every directory the app reads at run time (src, locales)', () => {
+  test('the image gets every directory the app reads at run time (its build, locales, migrations)', () => {
     const ignored = readText('.dockerignore').split('\n');
-    for (const dir of ['src', 'locales']) {
+    for (const dir of ['src', 'locales', 'migrations']) {
       expect(dockerfile).toContain(`COPY ${dir} ./${dir}`);
       expect(ignored).not.toContain(dir);
       expect(existsSync(repoPath(dir))).toBe(true);

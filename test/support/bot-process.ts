@@ -51,10 +51,6 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   };
 }
 
-/**
- * `npm start`'s own command, run directly (without npm and its shell, whence no `exec`), so the test owns the
- * node process; test/npm-start.test.ts checks that signalling npm itself stops the bot too.
- */
 /** The environment a test bot process runs with: the stand-in's API, free ports, its own data dir. */
 export function botEnv(standIn: BotApiStandIn, dataDir: string): Record<string, string | undefined> {
   return {
@@ -68,6 +64,11 @@ export function botEnv(standIn: BotApiStandIn, dataDir: string): Record<string, 
   };
 }
 
+/**
+ * `npm start`'s own command, run directly (without npm and its shell, whence no `exec`), so the test owns the
+ * node process; test/npm-start.test.ts checks that signalling npm itself stops the bot too. Its prestart
+ * build ran once in the tests' global setup (test/support/build-app.ts).
+ */
 export function startBot(
   standIn: BotApiStandIn,
   dataDir: string,

@@ -58,16 +58,20 @@ export function tracegramTelemetry<C extends Context & TelemetryFlavor>(
     if (ctx.callbackQuery) ctx.api.config.use(answerTracking(ctx));
     try {
       await telemetry.run(async () => {
-        safely('logging the update', () =>
-          options.logger.info(
-            {
-              event: EVENT.UPDATE_RECEIVED,
-              update_id: telemetry.updateId,
-              update_type: telemetry.updateType,
-            },
-            'update received',
-          ),
-        );
+        // The root span carries this line's fields, and the update's last line repeats them: at `info` an
+        // update writes that one line (and one per decision that is not a plain success).
+        if (options.logger.isLevelEnabled('debug')) {
+          safely('logging the update', () =>
+            options.logger.debug(
+              {
+                event: EVENT.UPDATE_RECEIVED,
+                update_id: telemetry.updateId,
+                update_type: telemetry.updateType,
+              },
+              'update received',
+            ),
+          );
+        }
         await next();
       });
     } catch (error) {

@@ -194,10 +194,12 @@ export class UpdateTelemetry {
       log[failed ? 'error' : 'info'](
         {
           event: failed ? EVENT.DISPATCH_FAIL : EVENT.DISPATCH_OK,
+          update_id: this.updateId,
+          update_type: this.updateType,
           outcome,
           reason_code: reasonCode,
           handler: this.handler,
-          // At `info` this line stands for the stages: what the user was shown, if anything.
+          // At `info` this line stands for the update and its stages: what the user was shown, if anything.
           ...(this.screenId ? { screen_id: this.screenId } : {}),
           duration_ms: durationMs,
           // `grep u_…` over plain logs finds a user's updates; the raw id never enters a line.
