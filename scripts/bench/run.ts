@@ -348,7 +348,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     pair('telemetry on / off', 'otlp', 'disabled');
     pair('auto-instrumentations / off', 'auto', 'disabled');
     pair('PGlite / PostgreSQL (telemetry on)', 'pglite', 'otlp');
-    pair('this checkout / baseline checkout', 'otlp', 'baseline');
+    const baselineStore = running.find((r) => r.setup.name === 'baseline')?.setup.store;
+    pair('this checkout / baseline checkout', baselineStore === 'pglite' ? 'pglite' : 'otlp', 'baseline');
     pair('Tracegram with full telemetry / floor', 'otlp', 'floor');
     pair('Tracegram with telemetry off / floor', 'disabled', 'floor');
     pair('floor / plain', 'floor', 'plain');
