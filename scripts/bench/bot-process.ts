@@ -30,14 +30,16 @@ export interface BotProcessOptions {
   entry?: string | undefined;
 }
 
-interface PackageJson {
-  scripts: Record<string, string>;
+/** A checkout's npm scripts: another checkout (`--baseline`) may start its bot differently from this one. */
+function scriptsOf(checkout: string): Record<string, string | undefined> {
+  return (
+    JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
 }
 
 /** `npm start`'s command line in a checkout (`[exec] node <flags> <entry>`), split into its flags and entry. */
 function startCommandOf(checkout: string): { flags: string[]; entry: string } {
-  const packageJson = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as PackageJson;
-  const words = (packageJson.scripts.start ?? '').split(' ');
+  const words = (scriptsOf(checkout).start ?? '').split(' ');
   const flags = words.slice(words.indexOf('node') + 1);
   const entry = flags.pop();
   if (!entry) throw new Error(`${checkout}: package.json has no \`start\` script to run`);
@@ -46,8 +48,7 @@ function startCommandOf(checkout: string): { flags: string[]; entry: string } {
 
 /** Runs what `npm start` runs before the bot (the build, since `dist/`), once per checkout. */
 export function buildCheckout(checkout: string): void {
-  const packageJson = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as PackageJson;
-  if (packageJson.scripts.prestart === undefined) return; // a checkout from before the build step
+  if (scriptsOf(checkout).prestart === undefined) return; // a checkout from before the build step
   execFileSync('npm', ['run', '--silent', 'prestart'], { cwd: checkout, stdio: 'inherit' });
 }
 
