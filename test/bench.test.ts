@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
 import { type OtlpCounter, startOtlpCounter } from '../scripts/bench/otlp-counter.js';
-import type { BenchReport } from '../scripts/bench/run.js';
+import { type BenchReport, roundOrder } from '../scripts/bench/run.js';
 import { POSTGRES_URL } from './support/harness.js';
 
 /** The benchmark's figures are only as good as its receiver's counts: they must match what the SDK sent. */
@@ -47,6 +47,21 @@ describe('the benchmark OTLP receiver', () => {
 });
 
 /** `npm run bench -- --smoke`: every setup starts, takes updates through the whole mix, and gets a row. */
+describe('the order of the setups in a round', () => {
+  test.each([1, 2, 3, 4, 7])(
+    'with %i setups, each runs first, and last, equally often over the rounds',
+    (count) => {
+      const setups = Array.from({ length: count }, (_, i) => i);
+      const rounds = Array.from({ length: 2 * count }, (_, i) => roundOrder(setups, i + 1));
+      for (const order of rounds) expect([...order].sort()).toEqual(setups);
+      for (const setup of setups) {
+        expect(rounds.filter((order) => order[0] === setup)).toHaveLength(2);
+        expect(rounds.filter((order) => order.at(-1) === setup)).toHaveLength(2);
+      }
+    },
+  );
+});
+
 describe('npm run bench -- --smoke', () => {
   const out = mkdtempSync(join(tmpdir(), 'tracegram-bench-test-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));

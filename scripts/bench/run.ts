@@ -231,11 +231,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const latencies = new Map<string, number[]>();
     const byKind = new Map<string, Record<UpdateKind, number>>();
     for (let round = 1; round <= options.rounds; round += 1) {
-      // Rotating the order spreads drift in the machine's load over every setup; reversing it every other
-      // round keeps a setup from always following the same one (the one before leaves GC and timers behind).
-      const rotated = running.map((_, i) => running[(i + round - 1) % running.length] as Running);
-      const order = round % 2 === 0 ? rotated.reverse() : rotated;
-      for (const run of order) {
+      for (const run of roundOrder(running, round)) {
         const before = await run.bot.sample();
         const driverBefore = process.cpuUsage();
         const result = await drive(run.target, api, {
@@ -392,6 +388,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await api.close();
     await otlp.close();
   }
+}
+
+/**
+ * The order the setups run in, in round `round` (from 1): a rotation that moves on every other round, run
+ * forwards in odd rounds and backwards in even ones. Over 2n rounds each of n setups runs first twice and
+ * last twice, spreading drift in the machine's load over every setup, and follows both of its neighbours
+ * (the one before leaves GC and timers behind). Until 2026-11-30 the rotation moved every round and even
+ * rounds reversed it, which undid it for two setups: the first setup of an A/B always ran first, and the
+ * same code measured 1.08x against itself.
+ */
+export function roundOrder<T>(setups: readonly T[], round: number): T[] {
+  const shift = Math.floor((round - 1) / 2);
+  const rotated = setups.map((_, i) => setups[(i + shift) % setups.length] as T);
+  return round % 2 === 0 ? rotated.reverse() : rotated;
 }
 
 function emptyKinds(): Record<UpdateKind, number> {

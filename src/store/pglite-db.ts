@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import { driverFailure } from '../error-classifier.js';
 import { StoreError } from '../errors.js';
 import type { OwnedDb } from './db.js';
+import { preparedStatements } from './pglite-statements.js';
 import { AfterCommit, type DbTarget, type Driver, storeErrorFrom, traced } from './traced.js';
 
 /** PGlite's in-memory filesystem; anything else is a directory on disk. */
@@ -36,7 +37,10 @@ export async function openPgliteDb(dataDir: string): Promise<PgliteDb> {
   }
 
   const target: DbTarget = { engine: 'pglite', namespace: PGLITE_DATABASE };
-  const { query, exec } = traced(target, driverOf(pglite));
+  const { query, exec } = traced(target, {
+    ...driverOf(pglite),
+    query: resultOf(preparedStatements(pglite)),
+  });
   let closing: Promise<void> | undefined;
   return {
     engine: 'pglite',
@@ -71,14 +75,19 @@ export async function openPgliteDb(dataDir: string): Promise<PgliteDb> {
   };
 }
 
+/** Statements in a transaction run through PGlite's own `query()`; outside one, see `preparedStatements`. */
 function driverOf(db: PGlite | Transaction): Driver {
   return {
-    async query(sql, params) {
-      const result = await db.query(sql, params as unknown[]);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
-    },
+    query: resultOf((sql, params) => db.query(sql, params as unknown[])),
     async exec(sql) {
       await db.exec(sql);
     },
+  };
+}
+
+function resultOf(run: (sql: string, params: readonly unknown[]) => Promise<Results>): Driver['query'] {
+  return async (sql, params) => {
+    const result = await run(sql, params);
+    return { rows: result.rows, rowCount: result.rowCount ?? result.affectedRows ?? result.rows.length };
   };
 }
