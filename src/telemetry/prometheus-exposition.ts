@@ -23,6 +23,9 @@ export class PrometheusExposition {
   async render(): Promise<string> {
     if (!this.#reader) return '';
     const { resourceMetrics } = await this.#reader.collect();
+    // A scrape in the first moments after start would read the resource (target_info) before its detectors
+    // settle, and the SDK logs that as an error; its own exporters wait the same way.
+    await resourceMetrics.resource.waitForAsyncAttributes?.();
     return withUnitSuffixes(this.#serializer.serialize(resourceMetrics));
   }
 }
