@@ -46,7 +46,6 @@ describe('the benchmark OTLP receiver', () => {
   });
 });
 
-/** `npm run bench -- --smoke`: every setup starts, takes updates through the whole mix, and gets a row. */
 describe('the order of the setups in a round', () => {
   test.each([1, 2, 3, 4, 7])(
     'with %i setups, each runs first, and last, equally often over the rounds',
@@ -62,6 +61,7 @@ describe('the order of the setups in a round', () => {
   );
 });
 
+/** `npm run bench -- --smoke`: every setup starts, takes updates through the whole mix, and gets a row. */
 describe('npm run bench -- --smoke', () => {
   const out = mkdtempSync(join(tmpdir(), 'tracegram-bench-test-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
