@@ -38,7 +38,9 @@ export function preparedStatements(
       protocol.serialize.sync(),
     ];
     // Sync ends the exchange either way, so a failure leaves the session idle, its error among the replies.
-    const { messages: replies } = await pglite.execProtocol(concat(messages), { throwOnError: false });
+    const { messages: replies } = await pglite.execProtocol(Buffer.concat(messages), {
+      throwOnError: false,
+    });
     // A statement is named once its Parse succeeded, even when Bind or Execute failed after it.
     if (known === undefined && name !== '' && replies.some((reply) => reply.name === 'parseComplete'))
       names.set(sql, name);
@@ -65,15 +67,3 @@ export function preparedStatements(
 
 /** SQLSTATE 26000: the named prepared statement does not exist. */
 const INVALID_SQL_STATEMENT_NAME = '26000';
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
-}
