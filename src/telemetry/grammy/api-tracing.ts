@@ -140,17 +140,19 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?
         span.setAttributes({ [ATTR.BOTAPI_OK]: false, [ATTR.BOTAPI_ERROR_CODE]: BOTAPI_NETWORK_ERROR_CODE });
         recordFailure(span, error, BOTAPI_NETWORK_ERROR_CODE);
       }
+      // A call cut off by our deadline reached Telegram, which never answered: saying "unreachable" would
+      // send the operator to check TELEGRAM_API_ROOT and the egress instead.
+      const timedOut = isDeadlineAbort(signal);
+      const where = apiHost === undefined ? '' : ` at ${apiHost} (TELEGRAM_API_ROOT)`;
       deps.logger.warn(
         {
           event: EVENT.BOTAPI_ERROR,
           method,
           error_code: errorCode,
           host: apiHost,
-          detail: networkFailure(error),
+          detail: timedOut ? BOTAPI_DEADLINE_DETAIL : networkFailure(error),
         },
-        apiHost === undefined
-          ? 'Bot API unreachable'
-          : `Bot API unreachable at ${apiHost} (TELEGRAM_API_ROOT)`,
+        timedOut ? `Bot API gave no answer in time${where}` : `Bot API unreachable${where}`,
       );
       throw error;
     } finally {
@@ -160,6 +162,9 @@ export function apiTracing(deps: { metrics: BotMetrics; logger: Logger; apiRoot?
     }
   };
 }
+
+/** `detail` of a call our deadline cut off (api-deadline.ts). */
+const BOTAPI_DEADLINE_DETAIL = 'deadline';
 
 /**
  * Why a call got no HTTP answer, as the system names it (`ECONNREFUSED`, `ENOTFOUND`, `ETIMEDOUT`,
