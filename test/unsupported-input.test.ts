@@ -1,4 +1,4 @@
-import type { Message } from 'grammy/types';
+import type { Message, Update } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ATTR, SPAN } from '../src/telemetry/conventions.js';
 import { MAX_MESSAGE_TEXT } from '../tools/telegram-stand-in/user-sim.js';
@@ -83,6 +83,31 @@ describe('updates nobody wrote to us', () => {
     expect(unblocked.reasonCode).toBe('NOOP');
     expect(sentTo(user.id)).toBe(before);
     expect(h.standIn.calls.filter((c) => !c.ok && c.errorCode === 403)).toEqual([]);
+  });
+  test('an update type no journey takes (a reaction) is recorded as NOOP, named by its type, and not answered', async () => {
+    const user = newUser('Quin');
+    await h.act(() => user.sendCommand('/start'));
+    const before = sentTo(user.id);
+    const reaction = {
+      update_id: 0,
+      message_reaction: {
+        chat: { id: user.id, type: 'private', first_name: 'Quin' },
+        message_id: (h.standIn.lastMessage(user.id) as Message).message_id,
+        user: { id: user.id, is_bot: false, first_name: 'Quin' },
+        date: Math.floor(Date.now() / 1000),
+        old_reaction: [],
+        new_reaction: [{ type: 'emoji', emoji: '👍' }],
+      },
+    } as Update;
+    const summary = await h.act(async () => h.standIn.redeliver(reaction));
+    expect(summary.updateType).toBe('message_reaction');
+    const view = TraceView.of(summary.traceId, h.finishedSpans());
+    assertOutcome(view, 'NOOP', 'noop');
+    expect(view.root.attributes[ATTR.HANDLER]).toBe('fallback');
+    expect(view.one(SPAN.REJECTED).attributes[ATTR.REASON_DETAIL]).toBe(
+      'update type not handled: message_reaction',
+    );
+    expect(sentTo(user.id)).toBe(before);
   });
 });
 

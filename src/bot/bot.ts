@@ -104,14 +104,11 @@ export function createBot(
   const telemetry = tracegramTelemetry<BotContext>({ apiRoot: deps.apiRoot, ...deps.telemetry });
   bot.api.config.use(...telemetry.transformers);
   bot.use(telemetry);
-  bot.use((ctx, next) => {
-    ctx.money = deps.money;
-    ctx.generation = deps.generation;
-    return next();
-  });
   const adminIds = deps.adminIds ?? new Set<number>();
   const diagnostics = deps.diagnostics;
   bot.use((ctx, next) => {
+    ctx.money = deps.money;
+    ctx.generation = deps.generation;
     ctx.adminIds = adminIds;
     if (diagnostics) ctx.diagnostics = diagnostics;
     return next();

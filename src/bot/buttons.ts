@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import { Composer, type Filter, type FilterQuery } from 'grammy';
+import { Composer, Context, type Filter, type FilterQuery } from 'grammy';
 import { ATTR, EVENT, type EventName } from '../telemetry/conventions.js';
 import type { Action } from '../ui/callback-data.js';
 import { BUTTON, type ButtonId, type HandlerName } from '../ui/registry.js';
@@ -21,19 +21,35 @@ export type Command = keyof typeof COMMAND_EVENT;
 
 type TextContext = Filter<BotContext, 'message:text'>;
 
+/** One thing a feature takes: a synchronous test of the update, and what handles it. */
+interface Binding {
+  matches: (ctx: BotContext) => boolean;
+  run: (ctx: BotContext) => Promise<void>;
+}
+
+const hasText = Context.has.filterQuery('message:text');
+
 /**
  * A journey's composer. Each binding records `received` (commands and texts; the callback guard does it for
  * buttons) and `routed` from what it binds, runs the handler, and records the outcome the handler returns,
  * once. `button` refuses (at start-up) a button the registry assigns to another handler, so a button can
  * never reach two handlers.
+ *
+ * The bindings are tried in order by one middleware, with grammY's own predicates: a grammY `filter` per
+ * binding would build a composer and four promises for every update that merely passes it, on every update.
  */
 export class Feature extends Composer<BotContext> {
   readonly name: HandlerName | 'fallback' | 'debug';
   readonly buttons = new Set<ButtonId>();
+  readonly #bindings: Binding[] = [];
 
   constructor(name: HandlerName | 'fallback' | 'debug') {
     super();
     this.name = name;
+    this.use((ctx, next) => {
+      for (const binding of this.#bindings) if (binding.matches(ctx)) return binding.run(ctx);
+      return next();
+    });
   }
 
   button(button: ButtonId, handler: (ctx: BotContext, action: Action) => Promise<Outcome>): this {
@@ -41,7 +57,7 @@ export class Feature extends Composer<BotContext> {
       throw new Error(`button ${button} belongs to handler ${BUTTON[button].handler}, not ${this.name}`);
     }
     this.buttons.add(button);
-    this.filter(
+    return this.#bind(
       (ctx) => ctx.action?.button === button,
       async (ctx) => {
         const action = ctx.action as Action;
@@ -49,16 +65,14 @@ export class Feature extends Composer<BotContext> {
         await settle(ctx, await handler(ctx, action));
       },
     );
-    return this;
   }
 
   onCommand(command: Command, handler: (ctx: BotContext) => Promise<Outcome>): this {
-    this.command(command, async (ctx) => {
+    return this.#bind(Context.has.command(command), async (ctx) => {
       ctx.telemetry.received(COMMAND_EVENT[command], { [ATTR.COMMAND]: command });
       ctx.telemetry.routed(this.name);
       await settle(ctx, await handler(ctx));
     });
-    return this;
   }
 
   /**
@@ -71,21 +85,29 @@ export class Feature extends Composer<BotContext> {
     handler: (ctx: Filter<BotContext, Q>) => Promise<Outcome>,
     attributes: (ctx: Filter<BotContext, Q>) => Attributes = () => ({}),
   ): this {
-    this.on(query, async (ctx) => {
-      ctx.telemetry.received(event, attributes(ctx));
+    return this.#bind(Context.has.filterQuery(query), async (ctx) => {
+      const taken = ctx as Filter<BotContext, Q>;
+      ctx.telemetry.received(event, attributes(taken));
       ctx.telemetry.routed(this.name);
-      await settle(ctx, await handler(ctx));
+      await settle(ctx, await handler(taken));
     });
-    return this;
   }
 
   /** A text message the predicate takes; its length (never its text) goes on `stage received`. */
   text(when: (ctx: TextContext) => boolean, handler: (ctx: TextContext) => Promise<Outcome>): this {
-    this.on('message:text').filter(when, async (ctx) => {
-      ctx.telemetry.received(EVENT.MESSAGE_RECEIVED, { [ATTR.MESSAGE_LENGTH]: ctx.message.text.length });
-      ctx.telemetry.routed(this.name);
-      await settle(ctx, await handler(ctx));
-    });
+    return this.#bind(
+      (ctx) => hasText(ctx) && when(ctx),
+      async (ctx) => {
+        const taken = ctx as TextContext;
+        ctx.telemetry.received(EVENT.MESSAGE_RECEIVED, { [ATTR.MESSAGE_LENGTH]: taken.message.text.length });
+        ctx.telemetry.routed(this.name);
+        await settle(ctx, await handler(taken));
+      },
+    );
+  }
+
+  #bind(matches: Binding['matches'], run: Binding['run']): this {
+    this.#bindings.push({ matches, run });
     return this;
   }
 }

@@ -1,4 +1,4 @@
-import { Composer } from 'grammy';
+import type { MiddlewareFn } from 'grammy';
 import type { ChatMemberUpdated, Message } from 'grammy/types';
 import { ATTR, EVENT } from '../../telemetry/conventions.js';
 import type { BotContext } from '../context.js';
@@ -25,27 +25,34 @@ export function messageKind(message: Message): MessageKind {
  * channel it stays quiet: the update is recorded as NOOP and nothing is sent, so adding the bot to a group
  * cannot make it talk over people. Placed before sessions, so groups cost no store rows.
  */
-export const privateChatsOnly = new Composer<BotContext>();
-
-privateChatsOnly.drop(
-  (ctx) => ctx.chat === undefined || ctx.chat.type === 'private',
-  async (ctx) => {
-    ctx.telemetry.routed(FALLBACK_HANDLER);
-    ctx.telemetry.reject('NOOP', `not a private chat (${ctx.chat?.type})`);
-    // A press always needs its answer, or the client shows a spinner; nothing else is said.
-    if (ctx.callbackQuery) await answerQuietly(ctx);
-  },
-);
+export const privateChatsOnly: MiddlewareFn<BotContext> = async (ctx, next) => {
+  if (ctx.chat === undefined || ctx.chat.type === 'private') return next();
+  ctx.telemetry.routed(FALLBACK_HANDLER);
+  ctx.telemetry.reject('NOOP', `not a private chat (${ctx.chat.type})`);
+  // A press always needs its answer, or the client shows a spinner; nothing else is said.
+  if (ctx.callbackQuery) await answerQuietly(ctx);
+};
 
 /**
- * The last composer: whatever no journey took still ends with an outcome and, where a person wrote to us,
+ * The last middleware: whatever no journey took still ends with an outcome and, where a person wrote to us,
  * a hint. Button presses never get here unhandled: the registry test proves each reaches its feature.
  * docs/telemetry.md ("Input the bot does not take") lists each case and its reply.
  */
-export const fallback = new Composer<BotContext>();
+export const fallback: MiddlewareFn<BotContext> = async (ctx, next) => {
+  const { message, edited_message: edited, my_chat_member: member } = ctx.update;
+  if (message) return fallbackMessage(ctx, message);
+  if (ctx.callbackQuery) return next();
+  ctx.telemetry.routed(FALLBACK_HANDLER);
+  // An edit of something already sent (an old prompt, a command): acting on it would surprise the user.
+  if (edited) return ctx.telemetry.reject('NOOP', 'edited message');
+  // The user blocked (or unblocked) the bot: there is no one to answer, and after a block a send fails 403.
+  if (member) return ctx.telemetry.reject('NOOP', memberChange(member));
+  // Nobody wrote to us (another update type): recorded, not answered.
+  ctx.telemetry.reject('NOOP', `update type not handled: ${ctx.telemetry.updateType}`);
+};
 
-fallback.on('message', async (ctx) => {
-  const kind = messageKind(ctx.message);
+async function fallbackMessage(ctx: BotContext, message: Message): Promise<void> {
+  const kind = messageKind(message);
   ctx.telemetry.received(EVENT.MESSAGE_RECEIVED, { [ATTR.MESSAGE_KIND]: kind });
   ctx.telemetry.routed(FALLBACK_HANDLER);
   if (kind !== 'text') {
@@ -54,23 +61,11 @@ fallback.on('message', async (ctx) => {
   }
   await settle(
     ctx,
-    ctx.message.text?.startsWith('/')
+    message.text?.startsWith('/')
       ? reject('UNKNOWN_ACTION', 'unknown command', ctx.t('unknown-command'))
       : noop('message outside a form', ctx.t('text-outside-form')),
   );
-});
-
-// An edit of something already sent (an old prompt, a command): acting on it would surprise the user.
-fallback.on('edited_message', (ctx) => {
-  ctx.telemetry.routed(FALLBACK_HANDLER);
-  ctx.telemetry.reject('NOOP', 'edited message');
-});
-
-// The user blocked (or unblocked) the bot: there is no one to answer, and after a block a send fails 403.
-fallback.on('my_chat_member', (ctx) => {
-  ctx.telemetry.routed(FALLBACK_HANDLER);
-  ctx.telemetry.reject('NOOP', memberChange(ctx.myChatMember));
-});
+}
 
 function memberChange(update: ChatMemberUpdated): string {
   const status = update.new_chat_member.status;
@@ -78,12 +73,3 @@ function memberChange(update: ChatMemberUpdated): string {
   if (status === 'member') return 'user started or unblocked the bot';
   return `bot membership changed to ${status}`;
 }
-
-fallback.drop(
-  (ctx) => ctx.callbackQuery !== undefined,
-  (ctx) => {
-    // Nobody wrote to us (another update type): recorded, not answered.
-    ctx.telemetry.routed(FALLBACK_HANDLER);
-    ctx.telemetry.reject('NOOP', `update type not handled: ${ctx.telemetry.updateType}`);
-  },
-);
