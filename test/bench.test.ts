@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
 import { type OtlpCounter, startOtlpCounter } from '../scripts/bench/otlp-counter.js';
-import { type BenchReport, roundOrder } from '../scripts/bench/run.js';
+import { type BenchReport, pairRounds, type RoundFigures, roundOrder } from '../scripts/bench/run.js';
 import { POSTGRES_URL } from './support/harness.js';
 
 /** The benchmark's figures are only as good as its receiver's counts: they must match what the SDK sent. */
@@ -59,6 +59,42 @@ describe('the order of the setups in a round', () => {
       }
     },
   );
+});
+
+describe('comparing two setups round by round', () => {
+  const round = (n: number, setup: string, cpu: number, rate: number): RoundFigures => ({
+    round: n,
+    setup,
+    updates: 1_000,
+    failed: 0,
+    updatesPerSecond: rate,
+    cpuMicrosPerUpdate: cpu,
+    kernelMicrosPerUpdate: 0,
+    p50Ms: 1,
+    p99Ms: 2,
+    driverCpuMicrosPerUpdate: 0,
+  });
+
+  test('pairs each round of one with the same round of the other, and reports how far the rounds spread', () => {
+    const rounds = [
+      round(1, 'b', 1_000, 500),
+      round(1, 'a', 900, 550),
+      round(2, 'a', 1_200, 400),
+      round(2, 'b', 1_000, 500),
+      round(3, 'b', 2_000, 250),
+      round(3, 'a', 1_900, 260),
+      // A round the other setup did not run (a smaller run, a crash) is left out, not paired with another.
+      round(4, 'a', 100, 5_000),
+    ];
+    const ratio = pairRounds(rounds, 'a', 'b');
+    expect(ratio.roundsPaired).toBe(3);
+    expect(ratio.cpuRatio).toBeCloseTo(0.95);
+    expect(ratio.cpuDeltaMicros).toBe(-100);
+    expect(ratio.throughputRatio).toBeCloseTo(1.04);
+    expect(ratio.cpuRatioLowest).toBeCloseTo(0.9);
+    expect(ratio.cpuRatioHighest).toBeCloseTo(1.2);
+    expect(ratio.roundsLower).toBe(2);
+  });
 });
 
 /** `npm run bench -- --smoke`: every setup starts, takes updates through the whole mix, and gets a row. */

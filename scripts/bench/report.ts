@@ -35,11 +35,12 @@ export function formatReport(report: BenchReport): string {
         .trim(),
     ),
     '',
-    '| ratio (median of per-round ratios) | throughput | CPU per update | CPU µs added per update |',
-    '|---|---:|---:|---:|',
+    '| ratio (median of per-round ratios) | throughput | CPU per update | CPU µs added per update | CPU ratio per round, lowest–highest | rounds with less CPU |',
+    '|---|---:|---:|---:|---:|---:|',
     ...report.ratios.map(
       (r) =>
-        `| ${r.name} | ${fixed(r.throughputRatio, 2)} | ${fixed(r.cpuRatio, 2)} | ${fixed(r.cpuDeltaMicros)} |`,
+        `| ${r.name} | ${fixed(r.throughputRatio, 2)} | ${fixed(r.cpuRatio, 2)} | ${fixed(r.cpuDeltaMicros)} | ` +
+        `${fixed(r.cpuRatioLowest, 2)}–${fixed(r.cpuRatioHighest, 2)} | ${r.roundsLower} of ${r.roundsPaired} |`,
     ),
     '',
   ];

@@ -114,6 +114,14 @@ export interface Ratio {
   throughputRatio: number;
   cpuRatio: number;
   cpuDeltaMicros: number;
+  /**
+   * The spread of the per-round CPU ratios and how many rounds `of` used less CPU than `over`: what tells
+   * a difference from this machine's noise (the same code ranges ±10% against itself from round to round).
+   */
+  cpuRatioLowest: number;
+  cpuRatioHighest: number;
+  roundsLower: number;
+  roundsPaired: number;
 }
 
 export interface BenchReport {
@@ -320,26 +328,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
     const ratios: Ratio[] = [];
     const pair = (name: string, of: string, over: string) => {
-      const perRound = (
-        field: 'updatesPerSecond' | 'cpuMicrosPerUpdate',
-        combine: (a: number, b: number) => number,
-      ) =>
-        median(
-          Array.from({ length: options.rounds }, (_, i) => {
-            const a = rounds.find((r) => r.round === i + 1 && r.setup === of);
-            const b = rounds.find((r) => r.round === i + 1 && r.setup === over);
-            return a && b ? combine(a[field], b[field]) : Number.NaN;
-          }).filter((value) => !Number.isNaN(value)),
-        );
       if (!running.some((r) => r.setup.name === of) || !running.some((r) => r.setup.name === over)) return;
-      ratios.push({
-        name,
-        of,
-        over,
-        throughputRatio: perRound('updatesPerSecond', (a, b) => a / b),
-        cpuRatio: perRound('cpuMicrosPerUpdate', (a, b) => a / b),
-        cpuDeltaMicros: perRound('cpuMicrosPerUpdate', (a, b) => a - b),
-      });
+      ratios.push({ name, of, over, ...pairRounds(rounds, of, over) });
     };
     pair('telemetry on / off', 'otlp', 'disabled');
     pair('auto-instrumentations / off', 'auto', 'disabled');
@@ -388,6 +378,33 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     await api.close();
     await otlp.close();
   }
+}
+
+/**
+ * Compares setup `of` with setup `over` round by round (a round's two figures share the machine's state of
+ * that moment): the medians of the per-round ratios and CPU differences, and the spread of the CPU ratios.
+ */
+export function pairRounds(
+  rounds: readonly RoundFigures[],
+  of: string,
+  over: string,
+): Omit<Ratio, 'name' | 'of' | 'over'> {
+  const pairs: Array<[RoundFigures, RoundFigures]> = [];
+  for (const a of rounds) {
+    if (a.setup !== of) continue;
+    const b = rounds.find((r) => r.round === a.round && r.setup === over);
+    if (b) pairs.push([a, b]);
+  }
+  const cpuRatios = pairs.map(([a, b]) => a.cpuMicrosPerUpdate / b.cpuMicrosPerUpdate);
+  return {
+    throughputRatio: median(pairs.map(([a, b]) => a.updatesPerSecond / b.updatesPerSecond)),
+    cpuRatio: median(cpuRatios),
+    cpuDeltaMicros: median(pairs.map(([a, b]) => a.cpuMicrosPerUpdate - b.cpuMicrosPerUpdate)),
+    cpuRatioLowest: cpuRatios.length ? Math.min(...cpuRatios) : Number.NaN,
+    cpuRatioHighest: cpuRatios.length ? Math.max(...cpuRatios) : Number.NaN,
+    roundsLower: cpuRatios.filter((ratio) => ratio < 1).length,
+    roundsPaired: pairs.length,
+  };
 }
 
 /**
