@@ -36,7 +36,7 @@ const hasText = Context.has.filterQuery('message:text');
  * never reach two handlers.
  *
  * The bindings are tried in order by one middleware, with grammY's own predicates: a grammY `filter` per
- * binding would build a composer and four promises for every update that merely passes it, on every update.
+ * binding would build a composer and four promises for every update that merely passes it.
  */
 export class Feature extends Composer<BotContext> {
   readonly name: HandlerName | 'fallback' | 'debug';
