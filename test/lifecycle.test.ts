@@ -172,7 +172,7 @@ describe('a draft belongs to one model', () => {
 });
 
 describe('a Telegram that stops answering', () => {
-  test('a Bot API call that never returns is given up on: the user gets an apology, not a spinning button', async () => {
+  test('a Bot API call that never returns is given up on: the user gets an apology, not a spinning button, and the log says no answer came in time, not that Telegram is unreachable', async () => {
     const h = await startHarness({ botApiDeadlineMs: 300 });
     try {
       const user = h.standIn.user({ id: freshUserId(), first_name: 'Hal', language_code: 'en' });
@@ -182,6 +182,18 @@ describe('a Telegram that stops answering', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(summary).toMatchObject({ reasonCode: 'INTERNAL_ERROR', outcome: 'error' });
       expect(h.standIn.lastMessage(user.id)?.text).toMatch(/went wrong on our side/);
+      const failed = h
+        .logLines()
+        .find(
+          (line) =>
+            line.trace_id === summary.traceId &&
+            line.event === EVENT.BOTAPI_ERROR &&
+            line.method === 'sendMessage',
+        );
+      expect(failed).toMatchObject({ error_code: 'network', detail: 'deadline' });
+      expect(failed?.msg).toMatch(
+        /^Bot API gave no answer in time at 127\.0\.0\.1:\d+ \(TELEGRAM_API_ROOT\)$/,
+      );
     } finally {
       await h.stop();
     }

@@ -35,26 +35,6 @@ describe('polling runs chats concurrently', () => {
   });
 });
 
-describe('a call Telegram never answers', () => {
-  test('ends at its deadline and is logged as no answer in time, not as Telegram unreachable', async () => {
-    const h = await startHarness({ botApiDeadlineMs: 1_000 });
-    try {
-      const user = h.standIn.user({ id: freshUserId(), first_name: 'Hal', language_code: 'en' });
-      h.standIn.failNext('sendMessage', { kind: 'hang' });
-      const outcome = await h.act(() => user.sendCommand('/start'));
-      expect(outcome.reasonCode).toBe('INTERNAL_ERROR');
-      const lines = h.logLines().filter((line) => line.trace_id === outcome.traceId);
-      const failed = lines.find((line) => line.event === EVENT.BOTAPI_ERROR && line.method === 'sendMessage');
-      expect(failed).toMatchObject({ error_code: 'network', detail: 'deadline' });
-      expect(failed?.msg).toMatch(
-        /^Bot API gave no answer in time at 127\.0\.0\.1:\d+ \(TELEGRAM_API_ROOT\)$/,
-      );
-    } finally {
-      await h.stop();
-    }
-  });
-});
-
 describe("Telegram's errors", () => {
   test('a 429 with retry_after is retried: two CLIENT spans, the reply arrives, no apology', async () => {
     const h = await startHarness();
