@@ -12,7 +12,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
 import { type OtlpCounter, startOtlpCounter } from '../scripts/bench/otlp-counter.js';
-import { type BenchReport, pairRounds, type RoundFigures, roundOrder } from '../scripts/bench/run.js';
+import {
+  type BenchReport,
+  pairRounds,
+  type RoundFigures,
+  roundFigures,
+  roundOrder,
+  warmupSlices,
+} from '../scripts/bench/run.js';
 import { POSTGRES_URL } from './support/harness.js';
 
 /** The benchmark's figures are only as good as its receiver's counts: they must match what the SDK sent. */
@@ -61,6 +68,45 @@ describe('the order of the setups in a round', () => {
   );
 });
 
+describe('the warm-up', () => {
+  test('is cut into equal slices no longer than a round, which add up to it', () => {
+    expect(warmupSlices(15_000, 4_000)).toEqual([3_750, 3_750, 3_750, 3_750]);
+    expect(warmupSlices(15_000, 8_000)).toEqual([7_500, 7_500]);
+    expect(warmupSlices(3_000, 3_000)).toEqual([3_000]);
+    expect(warmupSlices(0, 3_000)).toEqual([]);
+  });
+});
+
+describe("a setup's round over several bot processes", () => {
+  test('is all their updates over all their time and CPU, and the percentiles of all their deliveries', () => {
+    const part = (updates: number, seconds: number, cpuMicros: number, latenciesMs: number[]) => ({
+      updates,
+      failed: 0,
+      seconds,
+      cpuMicros,
+      kernelMicros: cpuMicros / 10,
+      driverMicros: updates * 200,
+      latenciesMs,
+    });
+    const figures = roundFigures(3, 'otlp', [
+      part(3_000, 3, 2_400_000, [10, 10, 10]),
+      part(1_000, 3, 1_200_000, [50]),
+    ]);
+    expect(figures).toMatchObject({
+      round: 3,
+      setup: 'otlp',
+      updates: 4_000,
+      updatesPerSecond: 4_000 / 6,
+      // Weighted by updates: (2.4 s + 1.2 s) / 4,000, not the mean of 800 and 1,200.
+      cpuMicrosPerUpdate: 900,
+      kernelMicrosPerUpdate: 90,
+      driverCpuMicrosPerUpdate: 200,
+      p50Ms: 10,
+      p99Ms: 50,
+    });
+  });
+});
+
 describe('comparing two setups round by round', () => {
   const round = (n: number, setup: string, cpu: number, rate: number): RoundFigures => ({
     round: n,
@@ -102,11 +148,10 @@ describe('npm run bench -- --smoke', () => {
   const out = mkdtempSync(join(tmpdir(), 'tracegram-bench-test-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  test('prints a table row per setup, from updates the bots handled without failing', {
-    timeout: 240_000,
-  }, async () => {
+  /** Runs the benchmark with `--smoke` and `extra`; its stdout, stderr and the report it wrote to `dir`. */
+  const runSmoke = async (dir: string, extra: string[]) => {
     const [, ...args] = packageJson.scripts.bench.split(' ');
-    const child = spawn(process.execPath, [...args, '--smoke', '--out', out], {
+    const child = spawn(process.execPath, [...args, '--smoke', '--out', dir, ...extra], {
       cwd: new URL('..', import.meta.url).pathname,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, BENCH_DATABASE_URL: POSTGRES_URL },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -121,6 +166,25 @@ describe('npm run bench -- --smoke', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code, stderr).toBe(0);
+    const json = readdirSync(dir).find((file) => file.endsWith('.json')) as string;
+    const report = JSON.parse(readFileSync(join(dir, json), 'utf8')) as BenchReport;
+    return { stdout, stderr, report };
+  };
+  const sessionRows = async (table: string) => {
+    const db = new pg.Client({ connectionString: POSTGRES_URL });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ rows: string }>(`SELECT count(*) AS rows FROM ${table}`);
+      return Number(rows[0]?.rows);
+    } finally {
+      await db.end();
+    }
+  };
+
+  test('prints a table row per setup, from updates the bots handled without failing', {
+    timeout: 240_000,
+  }, async () => {
+    const { stdout, report } = await runSmoke(out, []);
 
     for (const setup of ['otlp', 'disabled', 'auto', 'pglite', 'plain', 'floor']) {
       const row = stdout.split('\n').find((line) => line.startsWith(`| ${setup} (`));
@@ -130,8 +194,6 @@ describe('npm run bench -- --smoke', () => {
     }
     expect(stdout).toMatch(/OTEL_SDK_DISABLED=true (took effect|did NOT take effect)/);
 
-    const json = readdirSync(out).find((file) => file.endsWith('.json')) as string;
-    const report = JSON.parse(readFileSync(join(out, json), 'utf8')) as BenchReport;
     for (const figures of report.setups) {
       expect(figures.failed, figures.setup.name).toBe(0);
       // The floor bots log nothing: that is part of what makes them the floor.
@@ -145,15 +207,25 @@ describe('npm run bench -- --smoke', () => {
     const exporting = report.setups.filter((figures) => ['otlp', 'auto'].includes(figures.setup.telemetry));
     for (const figures of exporting) expect(figures.spansPerUpdate, figures.setup.name).toBeGreaterThan(1);
     // The floor made Tracegram's store round trips: its sessions were saved, one row per chat it drew.
-    const db = new pg.Client({ connectionString: POSTGRES_URL });
-    await db.connect();
-    try {
-      const { rows } = await db.query<{ chats: string }>(
-        'SELECT count(*) AS chats FROM bench_floor.floor_sessions',
-      );
-      expect(Number(rows[0]?.chats)).toBeGreaterThan(0);
-    } finally {
-      await db.end();
+    expect(await sessionRows('bench_floor.floor_sessions')).toBeGreaterThan(0);
+  });
+
+  test('--processes 2: each setup runs in two bots, each with its own store, and its figures are theirs together', {
+    timeout: 240_000,
+  }, async () => {
+    const dir = mkdtempSync(join(out, 'processes-'));
+    const { stderr, report } = await runSmoke(dir, ['--processes', '2', '--setups', 'otlp,disabled']);
+    expect(report.options.processes).toBe(2);
+    expect(report.setups.map((figures) => figures.setup.name)).toEqual(['otlp', 'disabled']);
+    for (const name of ['otlp', 'otlp_2', 'disabled', 'disabled_2']) {
+      expect(stderr).toMatch(new RegExp(`^round 1 ${name} +\\d+ updates/s`, 'm'));
+      expect(await sessionRows(`bench_${name}.sessions`), name).toBeGreaterThan(0);
     }
+    // One row per setup and round: the second bots' figures are merged into their setup's, not rows of their own.
+    expect(report.rounds.map((round) => round.setup).sort()).toEqual(['disabled', 'otlp']);
+    const [otlp] = report.setups;
+    // The spans of both bots over the updates of both: a full trace is ~9 spans, one bot's alone half that.
+    expect(otlp?.spansPerUpdate).toBeGreaterThan(6);
+    expect(report.sdkDisabledTookEffect).toBe(true);
   });
 });

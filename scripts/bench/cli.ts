@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the real bot in webhook mode, side by side with telemetry on, OTEL_SDK_DISABLED=true,
  * auto-instrumentations, and PGlite, in alternating rounds of one run. `--smoke` is a seconds-long run
- * for CI; `--cpu-prof` writes a V8 profile per setup and summarises it; `--soak <seconds>` watches memory
+ * for CI; `--cpu-prof` writes a V8 profile per bot process and summarises each setup's first; `--soak <seconds>` watches memory
  * at full load with the collector up, then black-holed. See docs/benchmarks.md.
  */
 import { execFileSync } from 'node:child_process';
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     soak: { type: 'string' },
     variant: { type: 'string', multiple: true },
     pin: { type: 'boolean', default: false },
+    processes: { type: 'string' },
   },
 });
 
@@ -95,6 +96,8 @@ const benchOptions = {
     process.env.TEST_DATABASE_URL ??
     'postgres://postgres@127.0.0.1:5432/test',
   seed: 20261129,
+  // Two processes per setup: one process's luck (heap layout, JIT) moves a setup by up to ~10% for a whole run.
+  processes: number(values.processes, smoke ? 1 : 2),
   cpuProfileDir,
   log: (line: string) => process.stderr.write(`${line}\n`),
 };

@@ -9,7 +9,8 @@ export function formatReport(report: BenchReport): string {
     `Run ${report.startedAt}: ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}; ` +
       `load average ${machine.loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ` +
       `${machine.loadAfter.map((l) => l.toFixed(2)).join(' ')} after.`,
-    `${options.rounds} alternating rounds × ${options.roundMs / 1000} s per setup (after ${options.warmupMs / 1000} s warm-up), ` +
+    `${options.rounds} alternating rounds × ${options.roundMs / 1000} s per bot process, ${options.processes} process(es) per setup ` +
+      `(after ${options.warmupMs / 1000} s of warm-up each, taken in turns), ` +
       `${options.chats} chats, ${options.concurrency} webhook deliveries in flight.`,
     '',
     '| setup | store | updates/s | p50 ms | p99 ms | CPU µs/update | of which kernel | RSS MiB | heap MiB | spans/update | OTLP logs/update | stdout lines/update |',
