@@ -301,11 +301,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         if (run.instance === run.setup) profiles.set(run.setup.name, await summariseProfile(path));
       }
     }
-    const finalSamples = new Map<string, Sample[]>();
+    // Before the bots stop: their shutdown lines are not the rounds' work.
+    const atEnd = new Map<Running, { sample: Sample; stdoutLines: number }>();
     for (const run of running) {
-      finalSamples.set(run.setup.name, [...(finalSamples.get(run.setup.name) ?? []), await run.bot.sample()]);
+      atEnd.set(run, {
+        sample: await run.bot.sample(),
+        stdoutLines: run.bot.stdoutLines - run.stdoutAtStart,
+      });
     }
-    const stdoutLinesAtEnd = new Map(running.map((run) => [run, run.bot.stdoutLines - run.stdoutAtStart]));
     options.log('stopping the bots (they flush their telemetry)…');
     await Promise.all(running.map((run) => run.bot.stop()));
     // The last export requests are answered before the bots exit; give the receiver a beat to finish counting.
@@ -318,9 +321,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const processes = running.filter((run) => run.setup === setup);
       const total = (pick: (run: Running) => number) => processes.reduce((sum, run) => sum + pick(run), 0);
       const updates = total((run) => run.updates);
-      const samples = finalSamples.get(name) ?? [];
+      const end = (run: Running) => atEnd.get(run) as { sample: Sample; stdoutLines: number };
       const mean = (pick: (sample: Sample) => number) =>
-        samples.reduce((sum, sample) => sum + pick(sample), 0) / samples.length;
+        total((run) => pick(end(run).sample)) / processes.length;
       const profile = profiles.get(name);
       return {
         setup,
@@ -337,7 +340,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         heapUsedMiB: mean((sample) => sample.heapUsed) / 2 ** 20,
         spansPerUpdate: total((run) => otlp.counts(run.instance.name).spans) / updates,
         otlpLogRecordsPerUpdate: total((run) => otlp.counts(run.instance.name).logRecords) / updates,
-        stdoutLinesPerUpdate: total((run) => stdoutLinesAtEnd.get(run) ?? 0) / updates,
+        stdoutLinesPerUpdate: total((run) => end(run).stdoutLines) / updates,
         byKind: byKind.get(name) ?? emptyKinds(),
         ...(profile ? { profile } : {}),
       };
