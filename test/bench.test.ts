@@ -11,6 +11,7 @@ import { SimpleSpanProcessor, type SpanExporter, TracerProvider } from '@opentel
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
+import { BotProcess, buildCheckout } from '../scripts/bench/bot-process.js';
 import { type OtlpCounter, startOtlpCounter } from '../scripts/bench/otlp-counter.js';
 import {
   type BenchReport,
@@ -140,6 +141,28 @@ describe('comparing two setups round by round', () => {
     expect(ratio.cpuRatioLowest).toBeCloseTo(0.9);
     expect(ratio.cpuRatioHighest).toBeCloseTo(1.2);
     expect(ratio.roundsLower).toBe(2);
+  });
+});
+
+describe('a bot that cannot start', () => {
+  test('fails the benchmark with the reason it logged on stdout', { timeout: 120_000 }, async () => {
+    buildCheckout(new URL('..', import.meta.url).pathname);
+    const bot = new BotProcess({
+      env: {
+        BOT_TOKEN: '123:bench-test',
+        BOT_MODE: 'webhook',
+        PUBLIC_URL: 'http://127.0.0.1:1',
+        WEBHOOK_SECRET: 'bench-test-secret',
+        PORT: '0',
+        METRICS_PORT: '0',
+        OTEL_SDK_DISABLED: 'true',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere',
+      },
+      autoInstrumentations: false,
+    });
+    await expect(bot.ready()).rejects.toThrow(
+      /bot exited before ready \(1\).*APP_START_FAILED.*ECONNREFUSED/s,
+    );
   });
 });
 

@@ -98,8 +98,13 @@ export class BotProcess {
         }
       });
       this.child.once('exit', (code, signal) => {
+        // The bot logs why it could not start on stdout (a JSON line), and Node's own crashes go to stderr.
         if (!ready)
-          reject(new Error(`bot exited before ready (${code ?? signal}): ${this.stderr().slice(-2000)}`));
+          reject(
+            new Error(
+              `bot exited before ready (${code ?? signal}): ${pending.slice(-2000)}${this.stderr().slice(-2000)}`,
+            ),
+          );
       });
     });
     this.child.stderr?.on('data', (chunk: Buffer) => {
