@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openStore, type Store } from '../src/store/index.js';
+import { openStore, REFERRAL_CODE_PATTERN, type Store } from '../src/store/index.js';
 import { type IsolatedStore, STORE_ENGINES } from './support/store-engines.js';
 
 let nextUser = 950_000_000 + (process.pid % 1000) * 10_000;
@@ -55,6 +55,33 @@ describe.each(STORE_ENGINES)('referrals and promo codes on $kind', (engine) => {
       expect(await balanceOf(invited)).toBe(0);
       const [entry] = await store.ledger.entries(referrer);
       expect(entry).toMatchObject({ kind: 'bonus', available: 7, bonusKey: `referral:${invited}` });
+    });
+
+    test("a user's link is made once, even when asked for at once on several processes", async () => {
+      const referrer = freshUser();
+      const codes = await Promise.all(
+        [store, other, store, other].map((s) => s.users.referralCode(referrer)),
+      );
+      expect(new Set(codes).size).toBe(1);
+      expect(codes[0]).toMatch(REFERRAL_CODE_PATTERN);
+    });
+
+    test('showing a link the user already has writes nothing', async () => {
+      const referrer = freshUser();
+      await store.users.referralCode(referrer);
+      // xmin is the transaction that wrote the row's current version: a rewrite, even of the same values, moves it.
+      const version = async () =>
+        (
+          await store.db.query<{ version: string }>(
+            'SELECT xmin::text AS version FROM users WHERE user_id = $1',
+            [referrer],
+            { operation: 'SELECT', table: 'users' },
+          )
+        ).rows[0]?.version;
+      const before = await version();
+      await store.users.referralCode(referrer);
+      await other.users.referralCode(referrer);
+      expect(await version()).toBe(before);
     });
 
     test('the same link opened twice at once, on several processes, attributes once', async () => {

@@ -84,26 +84,27 @@ export function createUsers(db: Db, ledger: Ledger): Users {
       });
     },
 
-    referralCode: (userId) =>
-      db.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO ${USERS} (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`,
-          [userId],
-          {
-            operation: 'INSERT',
-            table: USERS,
-          },
-        );
-        // 50 random bits: a collision (a unique violation, reported as DB_ERROR) is not worth a retry loop.
-        const { rows } = await tx.query<{ referral_code: string }>(
-          `UPDATE ${USERS} SET referral_code = coalesce(referral_code, $2) WHERE user_id = $1 RETURNING referral_code`,
-          [userId, newReferralCode()],
-          { operation: 'UPDATE', table: USERS },
-        );
-        const code = rows[0]?.referral_code;
-        if (code === undefined) throw new Error('users: the row inserted above is gone');
-        return code;
-      }),
+    async referralCode(userId) {
+      // One statement, no transaction: the Balance screen asks on every visit. A user who has a code is only
+      // read; the upsert's coalesce keeps whichever code a concurrent first request wrote. 50 random bits: a
+      // collision (a unique violation, reported as DB_ERROR) is not worth a retry loop.
+      const { rows } = await db.query<{ referral_code: string }>(
+        `WITH existing AS (
+           SELECT referral_code FROM ${USERS} WHERE user_id = $1::bigint AND referral_code IS NOT NULL
+         ), made AS (
+           INSERT INTO ${USERS} (user_id, referral_code)
+           SELECT $1::bigint, $2::text WHERE NOT EXISTS (SELECT FROM existing)
+           ON CONFLICT (user_id) DO UPDATE SET referral_code = coalesce(${USERS}.referral_code, excluded.referral_code)
+           RETURNING referral_code
+         )
+         SELECT referral_code FROM existing UNION ALL SELECT referral_code FROM made`,
+        [userId, newReferralCode()],
+        { operation: 'INSERT', table: USERS },
+      );
+      const code = rows[0]?.referral_code;
+      if (code === undefined) throw new Error('users: no referral code was read or written');
+      return code;
+    },
 
     async isBlocked(userId, tx) {
       const { rows } = await (tx ?? db).query<{ blocked: boolean }>(
