@@ -251,4 +251,20 @@ describe('npm run bench -- --smoke', () => {
     expect(otlp?.spansPerUpdate).toBeGreaterThan(6);
     expect(report.sdkDisabledTookEffect).toBe(true);
   });
+
+  test('--variant: a bot that logs only errors is measured too (it is asked whether it is ready)', {
+    timeout: 240_000,
+  }, async () => {
+    const dir = mkdtempSync(join(out, 'variant-'));
+    const { report } = await runSmoke(dir, ['--setups', 'otlp', '--variant', 'quiet:LOG_LEVEL=error']);
+    const [otlp, quiet] = report.setups;
+    expect(quiet?.setup.name).toBe('quiet');
+    expect(quiet?.failed).toBe(0);
+    expect(quiet?.updatesPerSecond).toBeGreaterThan(0);
+    expect(quiet?.stdoutLinesPerUpdate).toBeLessThan((otlp?.stdoutLinesPerUpdate ?? 0) / 2);
+    // What the variant's change costs, round by round against full telemetry.
+    expect(report.ratios).toContainEqual(
+      expect.objectContaining({ name: 'quiet / full telemetry', of: 'quiet', over: 'otlp' }),
+    );
+  });
 });

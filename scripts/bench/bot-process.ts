@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,6 +62,8 @@ export class BotProcess {
   stdoutLines = 0;
   readonly #stderr: string[] = [];
   readonly #ready: Promise<void>;
+  /** Stdout until the bot is ready: why it could not start, when it exits first (it logs that as JSON). */
+  #startupOutput: string | undefined = '';
 
   constructor(options: BotProcessOptions) {
     const start = startCommandOf(options.cwd ?? REPO_ROOT);
@@ -84,28 +87,18 @@ export class BotProcess {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       },
     );
-    let pending = '';
-    let ready = false;
-    this.#ready = new Promise<void>((resolve, reject) => {
-      this.child.stdout?.on('data', (chunk: Buffer) => {
-        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.stdoutLines += 1;
-        if (ready) return;
-        pending += chunk.toString('utf8');
-        if (pending.includes('"event":"APP_READY"')) {
-          ready = true;
-          pending = '';
-          resolve();
-        }
-      });
-      this.child.once('exit', (code, signal) => {
-        // The bot logs why it could not start on stdout (a JSON line), and Node's own crashes go to stderr.
-        if (!ready)
-          reject(
-            new Error(
-              `bot exited before ready (${code ?? signal}): ${pending.slice(-2000)}${this.stderr().slice(-2000)}`,
-            ),
-          );
-      });
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.stdoutLines += 1;
+      if (this.#startupOutput !== undefined) this.#startupOutput += chunk.toString('utf8');
+    });
+    const exited = new Promise<never>((_, reject) => {
+      this.child.once('exit', (code, signal) =>
+        reject(new Error(`bot exited before ready (${code ?? signal}): ${this.#startupReport()}`)),
+      );
+    });
+    // Readiness is asked of the bot, as an orchestrator's probe would: a log line would depend on LOG_LEVEL.
+    this.#ready = Promise.race([exited, this.#answersReadyz(options.env.PORT)]).then(() => {
+      this.#startupOutput = undefined;
     });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr.push(chunk.toString('utf8'));
@@ -118,11 +111,30 @@ export class BotProcess {
       this.#ready,
       new Promise<never>((_, reject) =>
         setTimeout(
-          () => reject(new Error(`bot not ready after ${timeoutMs} ms: ${this.stderr().slice(-2000)}`)),
+          () => reject(new Error(`bot not ready after ${timeoutMs} ms: ${this.#startupReport()}`)),
           timeoutMs,
         ).unref(),
       ),
     ]);
+  }
+
+  async #answersReadyz(port: string | undefined): Promise<void> {
+    if (!port) throw new Error('a bot under benchmark needs PORT in its environment');
+    while (this.child.exitCode === null && this.child.signalCode === null) {
+      const answered = await fetch(`http://127.0.0.1:${port}/readyz`, {
+        signal: AbortSignal.timeout(1000),
+      }).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (answered) return;
+      await sleep(50);
+    }
+    throw new Error('bot exited before it answered /readyz');
+  }
+
+  #startupReport(): string {
+    return `${(this.#startupOutput ?? '').slice(-2000)}${this.stderr().slice(-2000)}`;
   }
 
   stderr(): string {

@@ -63,8 +63,8 @@ server.post(
   '/telegram/webhook',
   webhookCallback(bot, 'fastify', { secretToken: process.env.WEBHOOK_SECRET }),
 );
+server.get('/readyz', async () => ({ status: 'ready' }));
 await server.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
-process.stdout.write(`${JSON.stringify({ event: 'APP_READY' })}\n`);
 
 process.once('SIGTERM', async () => {
   await server.close();

@@ -358,6 +358,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     pair('this checkout / baseline checkout', baselineStore === 'pglite' ? 'pglite' : 'otlp', 'baseline');
     pair('Tracegram with full telemetry / floor', 'otlp', 'floor');
     pair('Tracegram with telemetry off / floor', 'disabled', 'floor');
+    // `--variant`s: what the part they change costs, against full telemetry in the same rounds.
+    const isVariant = (setup: BenchSetup) =>
+      setup.name !== 'baseline' && !SETUPS.some((known) => known.name === setup.name);
+    for (const setup of options.setups.filter(isVariant))
+      pair(`${setup.name} / full telemetry`, setup.name, 'otlp');
     pair('floor / plain', 'floor', 'plain');
     for (const setup of options.setups) {
       if (setup.telemetry === 'otlp' && setup.env) pair(`${setup.name} / off`, setup.name, 'disabled');
