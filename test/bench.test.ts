@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeverityNumber } from '@opentelemetry/api';
@@ -12,6 +14,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
 import { BotProcess, buildCheckout } from '../scripts/bench/bot-process.js';
+import { startFakeBotApi } from '../scripts/bench/fake-bot-api.js';
+import { createTarget, drive } from '../scripts/bench/load.js';
 import { type OtlpCounter, startOtlpCounter } from '../scripts/bench/otlp-counter.js';
 import {
   type BenchReport,
@@ -141,6 +145,34 @@ describe('comparing two setups round by round', () => {
     expect(ratio.cpuRatioLowest).toBeCloseTo(0.9);
     expect(ratio.cpuRatioHighest).toBeCloseTo(1.2);
     expect(ratio.roundsLower).toBe(2);
+  });
+});
+
+describe('the load', () => {
+  test('counts the deliveries a bot did not answer 200, by how it answered', async () => {
+    let deliveries = 0;
+    // Every third delivery fails, and every seventh gets no answer at all (its socket is destroyed).
+    const webhook = createServer((request, response) => {
+      deliveries += 1;
+      if (deliveries % 7 === 0) return request.socket.destroy();
+      response.writeHead(deliveries % 3 === 0 ? 500 : 200).end('{}');
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    const api = await startFakeBotApi();
+    try {
+      const { port } = webhook.address() as AddressInfo;
+      const target = createTarget('1:t', `http://127.0.0.1:${port}/`, 's', [1, 2, 3, 4], 2);
+      const result = await drive(target, api, { concurrency: 2, durationMs: 300, random: () => 0.5 });
+      target.agent.destroy();
+      expect(result.updates).toBe(deliveries);
+      expect(result.failedByStatus.get(500)).toBeGreaterThan(0);
+      expect(result.failedByStatus.get(0)).toBeGreaterThan(0);
+      expect(result.failed).toBe((result.failedByStatus.get(500) ?? 0) + (result.failedByStatus.get(0) ?? 0));
+    } finally {
+      webhook.closeAllConnections();
+      await new Promise((resolve) => webhook.close(resolve));
+      await api.close();
+    }
   });
 });
 

@@ -15,6 +15,8 @@ export interface Target {
 export interface LoadResult {
   updates: number;
   failed: number;
+  /** The failed deliveries by their HTTP status; 0 is a delivery the bot never answered (a socket error). */
+  failedByStatus: Map<number, number>;
   latenciesMs: number[];
   byKind: Record<UpdateKind, number>;
   elapsedMs: number;
@@ -50,6 +52,7 @@ export async function drive(
   const result: LoadResult = {
     updates: 0,
     failed: 0,
+    failedByStatus: new Map(),
     latenciesMs: [],
     byKind: Object.fromEntries(UPDATE_KINDS.map((kind) => [kind, 0])) as Record<UpdateKind, number>,
     elapsedMs: 0,
@@ -80,7 +83,10 @@ export async function drive(
       busy.delete(chatId);
       result.updates += 1;
       result.byKind[action.kind] += 1;
-      if (status !== 200) result.failed += 1;
+      if (status !== 200) {
+        result.failed += 1;
+        result.failedByStatus.set(status, (result.failedByStatus.get(status) ?? 0) + 1);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, target.chatIds.length) }, worker));

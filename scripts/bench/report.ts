@@ -57,7 +57,7 @@ export function formatReport(report: BenchReport): string {
   const failed = report.setups.filter((s) => s.failed > 0);
   if (failed.length) {
     lines.push(
-      `Failed webhook deliveries (non-200): ${failed.map((s) => `${s.setup.name} ${s.failed}`).join(', ')}.`,
+      `Failed webhook deliveries (non-200; the round lines say how each was answered): ${failed.map((s) => `${s.setup.name} ${s.failed}`).join(', ')}.`,
       '',
     );
   }

@@ -286,7 +286,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         options.log(
           `round ${round} ${run.instance.name.padEnd(8)} ${figures.updatesPerSecond.toFixed(0).padStart(6)} updates/s ` +
             `${figures.cpuMicrosPerUpdate.toFixed(0).padStart(6)} µs/update  p99 ${figures.p99Ms.toFixed(1)} ms` +
-            (figures.failed ? `  ${figures.failed} FAILED` : ''),
+            (figures.failed ? `  ${figures.failed} FAILED (${failureStatuses(result.failedByStatus)})` : ''),
         );
       }
       for (const [setup, of] of parts) rounds.push(roundFigures(round, setup, of));
@@ -537,4 +537,11 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/** `500 ×3, no answer ×1`: what the failed deliveries of a round were answered. */
+function failureStatuses(byStatus: ReadonlyMap<number, number>): string {
+  return [...byStatus]
+    .map(([status, count]) => `${status === 0 ? 'no answer' : status} ×${count}`)
+    .join(', ');
 }
