@@ -288,6 +288,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             `${figures.cpuMicrosPerUpdate.toFixed(0).padStart(6)} µs/update  p99 ${figures.p99Ms.toFixed(1)} ms` +
             (figures.failed ? `  ${figures.failed} FAILED (${failureStatuses(result.failedByStatus)})` : ''),
         );
+        // Tracegram logs why on stdout (read by a shipper, not here); a peer bot's grammY prints it on stderr.
+        if (result.failed && run.bot.stderr())
+          options.log(`  its stderr ends: ${run.bot.stderr().slice(-1500)}`);
       }
       for (const [setup, of] of parts) rounds.push(roundFigures(round, setup, of));
     }
