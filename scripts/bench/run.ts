@@ -361,14 +361,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     pair('this checkout / baseline checkout', baselineStore === 'pglite' ? 'pglite' : 'otlp', 'baseline');
     pair('Tracegram with full telemetry / floor', 'otlp', 'floor');
     pair('Tracegram with telemetry off / floor', 'disabled', 'floor');
-    // `--variant`s: what the part they change costs, against full telemetry in the same rounds.
-    const isVariant = (setup: BenchSetup) =>
-      setup.name !== 'baseline' && !SETUPS.some((known) => known.name === setup.name);
-    for (const setup of options.setups.filter(isVariant))
-      pair(`${setup.name} / full telemetry`, setup.name, 'otlp');
     pair('floor / plain', 'floor', 'plain');
+    // `--variant`s (full telemetry with some environment changed): what the part they change costs.
     for (const setup of options.setups) {
-      if (setup.telemetry === 'otlp' && setup.env) pair(`${setup.name} / off`, setup.name, 'disabled');
+      if (setup.telemetry !== 'otlp' || !setup.env) continue;
+      pair(`${setup.name} / full telemetry`, setup.name, 'otlp');
+      pair(`${setup.name} / off`, setup.name, 'disabled');
     }
 
     const disabled = running.filter((r) => r.setup.telemetry === 'disabled');
